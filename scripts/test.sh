@@ -1,0 +1,25 @@
+#!/bin/sh
+# `deno task test`: every test, inside a private D-Bus session with a fresh gnome-keyring (never your own).
+#   scripts/test.sh [deno test args...]     e.g. scripts/test.sh --filter interop
+# Installs the Debian packages it needs when run as root; otherwise prints the apt-get command and stops.
+# Ends with a plain "N passed, N failed" line.
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ "${AMRS_PRIVATE_KEYRING:-}" != 1 ]; then
+  exec sh scripts/private_keyring.sh --deps test -- sh scripts/test.sh "$@"
+fi
+
+deno=${DENO:-deno}
+log=$(mktemp "${TMPDIR:-/tmp}/amrs-test.XXXXXX")
+trap 'rm -f "$log"' EXIT
+status=0
+"$deno" test --no-prompt --allow-ffi --allow-env --allow-run --allow-read --allow-write "$@" tests/ 2>&1 |
+  tee "$log" || true
+# The pipeline's status is tee's: take deno's verdict from its own summary line instead.
+summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1 || true)
+passed=$(printf '%s' "$summary" | sed -n 's/.*| \([0-9]*\) passed.*/\1/p')
+failed=$(printf '%s' "$summary" | sed -n 's/.*| \([0-9]*\) failed.*/\1/p')
+if [ -z "$summary" ] || [ "${passed:-0}" = 0 ] || [ "${failed:-1}" != 0 ]; then status=1; fi
+echo "deno test: ${passed:-0} passed, ${failed:-0} failed"
+exit $status

@@ -1,0 +1,43 @@
+/** Drives Debian's Python keyring (tests/_support/python_keyring.py) with values on stdin, never in argv. */
+
+/** Debian's interpreter: `python3` on PATH may be another one without the `keyring` module. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+const SCRIPT = new URL("./python_keyring.py", import.meta.url).pathname;
+
+export interface PythonItem {
+  attributes: Record<string, string>;
+  label: string;
+  locked: boolean;
+}
+
+async function call<T>(request: Record<string, unknown>): Promise<T> {
+  const child = new Deno.Command(DEBIAN_PYTHON, {
+    args: [SCRIPT],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    // SecretService explicitly: the chainer would also try others; the app uses this one on Linux.
+    env: { PYTHON_KEYRING_BACKEND: "keyring.backends.SecretService.Keyring" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  if (code !== 0) throw new Error(`python keyring ${request.op} failed (${code}): ${new TextDecoder().decode(stderr)}`);
+  return JSON.parse(new TextDecoder().decode(stdout)) as T;
+}
+
+export const pythonKeyring = {
+  backend: () => call<{ backend: string }>({ op: "backend" }).then((r) => r.backend),
+  get: (service: string, name: string) =>
+    call<{ value: string | null }>({ op: "get", service, name }).then((r) => r.value),
+  set: (service: string, name: string, value: string) => call({ op: "set", service, name, value }).then(() => {}),
+  delete: (service: string, name: string) => call<{ ok: boolean }>({ op: "delete", service, name }).then((r) => r.ok),
+  /** Every Secret Service item matching {service, username}, in any collection. */
+  items: (service: string, name: string) =>
+    call<{ items: PythonItem[] }>({ op: "items", service, name }).then((r) => r.items),
+  /** A second item for {service, username}, with an extra attribute, as another tool might leave. */
+  createDuplicate: (service: string, name: string, value: string) =>
+    call({ op: "create", service, name, value }).then(() => {}),
+  lockDefaultCollection: () => call<{ locked: boolean }>({ op: "lock" }).then((r) => r.locked),
+};
