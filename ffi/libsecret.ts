@@ -31,6 +31,10 @@ const SECRET_SCHEMA_DONT_MATCH_NAME = 1 << 1;
 const SECRET_SCHEMA_ATTRIBUTE_STRING = 0;
 // libsecret/secret-types.h: SecretSearchFlags
 const SECRET_SEARCH_ALL = 1 << 1;
+// libsecret/secret-service.h: SecretServiceFlags
+const SECRET_SERVICE_NONE = 0;
+// libsecret/secret-collection.h: SecretCollectionFlags
+const SECRET_COLLECTION_NONE = 0;
 // libsecret/secret-types.h: SecretError (its quark string is "secret-error", libsecret/secret-util.c)
 const SECRET_ERROR_IS_LOCKED = 2;
 const SECRET_ERROR_NO_SUCH_OBJECT = 3;
@@ -103,6 +107,18 @@ const SECRET_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  secret_service_get_sync: { // libsecret/secret-service.h
+    parameters: ["u32", "pointer", "buffer"], // SecretServiceFlags, GCancellable *, GError **
+    result: "pointer", // SecretService * (transfer full; a shared per-process proxy)
+    nonblocking: true,
+  },
+  secret_collection_for_alias_sync: { // libsecret/secret-collection.h
+    parameters: ["pointer", "buffer", "u32", "pointer", "buffer"], // SecretService * (libsecret 0.20: not NULL), alias,
+    // SecretCollectionFlags, GCancellable *, GError **
+    result: "pointer", // SecretCollection * (transfer full), NULL when the alias does not exist
+    nonblocking: true,
+  },
+  secret_collection_get_locked: { parameters: ["pointer"], result: "i32" }, // gboolean (SecretCollection *self)
   secret_item_get_locked: { parameters: ["pointer"], result: "i32" }, // gboolean (SecretItem *self), secret-item.h
   secret_value_new: { // libsecret/secret-value.h: copies the secret
     parameters: ["buffer", "isize", "buffer"], // const gchar *secret, gssize length, const gchar *content_type
@@ -263,6 +279,42 @@ export class SecretServiceKeyring implements Keyring {
     this.#timeoutMs = timeoutMs;
   }
 
+  async probe(service: string): Promise<void> {
+    assertEntry(service);
+    const alias = cString("default");
+    const secretService = await this.#call(
+      "connect",
+      (cancellable, error) => this.#natives.secret.secret_service_get_sync(SECRET_SERVICE_NONE, cancellable, error),
+    );
+    if (secretService === null) throw new KeyringError("unavailable", "the Secret Service could not be reached");
+    let collection: Deno.PointerValue;
+    try {
+      collection = await this.#call(
+        "open the default collection",
+        (cancellable, error) =>
+          this.#natives.secret.secret_collection_for_alias_sync(
+            secretService,
+            alias,
+            SECRET_COLLECTION_NONE,
+            cancellable,
+            error,
+          ),
+      );
+    } finally {
+      this.#natives.gobject.g_object_unref(secretService);
+    }
+    if (collection === null) {
+      // No default collection yet: the first write creates it, which needs a prompt on most desktops.
+      const [, hint] = classifyGError("secret-error", SECRET_ERROR_NO_SUCH_OBJECT, "");
+      throw new KeyringError("locked", "the Secret Service has no default collection (login keyring)", { hint });
+    }
+    try {
+      if (this.#natives.secret.secret_collection_get_locked(collection) !== 0) throw lockedError("probe");
+    } finally {
+      this.#natives.gobject.g_object_unref(collection);
+    }
+  }
+
   async get(service: string, account: string): Promise<string | undefined> {
     assertEntry(service, account);
     const attributes = new Attributes(this.#natives, { service, username: account });
@@ -358,13 +410,7 @@ export class SecretServiceKeyring implements Keyring {
   async #assertNoLockedItems(service: string, account: string, operation: string): Promise<void> {
     const items = await this.#search(service, account);
     try {
-      if (items.some((item) => this.#natives.secret.secret_item_get_locked(item) !== 0)) {
-        const [, hint] = classifyGError("secret-error", SECRET_ERROR_IS_LOCKED, "");
-        throw new KeyringError("locked", `Secret Service ${operation} failed: the matching item is locked`, {
-          hint,
-          nativeCode: `secret-error/${SECRET_ERROR_IS_LOCKED}`,
-        });
-      }
+      if (items.some((item) => this.#natives.secret.secret_item_get_locked(item) !== 0)) throw lockedError(operation);
     } finally {
       for (const item of items) this.#natives.gobject.g_object_unref(item);
     }
@@ -499,6 +545,14 @@ export class SecretServiceKeyring implements Keyring {
       nativeCode: `${domain}/${code}`,
     });
   }
+}
+
+function lockedError(operation: string): KeyringError {
+  const [, hint] = classifyGError("secret-error", SECRET_ERROR_IS_LOCKED, "");
+  return new KeyringError("locked", `Secret Service ${operation} failed: the login keyring is locked`, {
+    hint,
+    nativeCode: `secret-error/${SECRET_ERROR_IS_LOCKED}`,
+  });
 }
 
 /**

@@ -16,6 +16,7 @@ export const statusCommand: Command = {
     try {
       const store = keyring();
       document.backend = store.backend;
+      await store.probe(service);
       const names = await store.list(service);
       const token = names.includes(TOKEN_ACCOUNT) ? await store.get(service, TOKEN_ACCOUNT) : undefined;
       const state = parseState(names.includes(STATE_ACCOUNT) ? await store.get(service, STATE_ACCOUNT) : undefined);
@@ -34,6 +35,13 @@ export const statusCommand: Command = {
     } catch (error) {
       if (!(error instanceof KeyringError)) throw error;
       document.keyring = error.kind === "locked" ? "locked" : "unavailable";
+      document.ok = false;
+      document.error = {
+        kind: error.kind,
+        message: error.message,
+        hint: error.hint ?? null,
+        exit_code: error.exitCode,
+      };
       await output.result(document, () => [`backend:   ${document.backend ?? "none"}`, `service:   ${service}`]);
       throw error;
     }

@@ -11,6 +11,11 @@ export type BackendName = typeof BACKEND_NAMES[number];
  */
 export interface Keyring {
   readonly backend: BackendName;
+  /**
+   * Checks that the store answers and is unlocked, without prompting; throws a KeyringError (`unavailable`,
+   * `locked`, ...) with the fix otherwise. `status` uses it, so a locked keyring never looks like an empty one.
+   */
+  probe(service: string): Promise<void>;
   /** The value, or `undefined` when there is none. */
   get(service: string, account: string): Promise<string | undefined>;
   /** Creates or overwrites the value; afterwards exactly one entry holds it. */

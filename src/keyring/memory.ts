@@ -1,7 +1,7 @@
 import { assertEntry, type BackendName, type Keyring, KeyringError, type KeyringErrorKind } from "./keyring.ts";
 
 /** An operation of the Keyring interface, for fault injection. */
-export type KeyringOperation = "get" | "set" | "delete" | "list";
+export type KeyringOperation = "probe" | "get" | "set" | "delete" | "list";
 
 /**
  * An in-memory keyring for testing the logic above the keyring: it keeps no state outside the process and can be
@@ -33,6 +33,11 @@ export class MemoryKeyring implements Keyring {
     this.calls.push(`${operation} ${service}${account === undefined ? "" : `/${account}`}`);
     const fault = this.#faults.get(operation);
     if (fault !== undefined) throw new KeyringError(fault, `injected ${fault} failure on ${operation}`);
+  }
+
+  // deno-lint-ignore require-await
+  async probe(service: string): Promise<void> {
+    this.#enter("probe", service);
   }
 
   // deno-lint-ignore require-await

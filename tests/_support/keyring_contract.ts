@@ -29,6 +29,10 @@ export function keyringContract(label: string, open: () => Keyring, options: Con
       }
     });
 
+  test("probe succeeds on a usable store", async (keyring, service) => {
+    await keyring.probe(service);
+  });
+
   test("a missing entry reads as undefined", async (keyring, service) => {
     assert.equal(await keyring.get(service, "MISSING"), undefined);
     assert.deepEqual(await keyring.list(service), []);

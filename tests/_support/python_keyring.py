@@ -45,7 +45,12 @@ elif op in ("items", "lock", "create"):
     else:
         query = {"service": request["service"], "username": request["name"]}
         items = [
-            {"attributes": item.get_attributes(), "label": item.get_label(), "locked": item.is_locked()}
+            {
+                "attributes": item.get_attributes(),
+                "label": item.get_label(),
+                "locked": item.is_locked(),
+                "modified": item.get_modified(),
+            }
             for item in secretstorage.search_items(connection, query)
         ]
         print(json.dumps({"items": items}))

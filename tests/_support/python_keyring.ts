@@ -8,16 +8,18 @@ export interface PythonItem {
   attributes: Record<string, string>;
   label: string;
   locked: boolean;
+  /** Modification time (seconds) as the Secret Service reports it. */
+  modified: number;
 }
 
-async function call<T>(request: Record<string, unknown>): Promise<T> {
+async function call<T>(request: Record<string, unknown>, env: Record<string, string> = {}): Promise<T> {
   const child = new Deno.Command(DEBIAN_PYTHON, {
     args: [SCRIPT],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
     // SecretService explicitly: the chainer would also try others; the app uses this one on Linux.
-    env: { PYTHON_KEYRING_BACKEND: "keyring.backends.SecretService.Keyring" },
+    env: { ...env, PYTHON_KEYRING_BACKEND: "keyring.backends.SecretService.Keyring" },
   }).spawn();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(JSON.stringify(request)));
@@ -27,17 +29,25 @@ async function call<T>(request: Record<string, unknown>): Promise<T> {
   return JSON.parse(new TextDecoder().decode(stdout)) as T;
 }
 
-export const pythonKeyring = {
-  backend: () => call<{ backend: string }>({ op: "backend" }).then((r) => r.backend),
-  get: (service: string, name: string) =>
-    call<{ value: string | null }>({ op: "get", service, name }).then((r) => r.value),
-  set: (service: string, name: string, value: string) => call({ op: "set", service, name, value }).then(() => {}),
-  delete: (service: string, name: string) => call<{ ok: boolean }>({ op: "delete", service, name }).then((r) => r.ok),
-  /** Every Secret Service item matching {service, username}, in any collection. */
-  items: (service: string, name: string) =>
-    call<{ items: PythonItem[] }>({ op: "items", service, name }).then((r) => r.items),
-  /** A second item for {service, username}, with an extra attribute, as another tool might leave. */
-  createDuplicate: (service: string, name: string, value: string) =>
-    call({ op: "create", service, name, value }).then(() => {}),
-  lockDefaultCollection: () => call<{ locked: boolean }>({ op: "lock" }).then((r) => r.locked),
-};
+/** Python keyring on the session bus of `env` (default: this process's own). */
+export function pythonKeyringOn(env: Record<string, string> = {}) {
+  return {
+    backend: () => call<{ backend: string }>({ op: "backend" }, env).then((r) => r.backend),
+    get: (service: string, name: string) =>
+      call<{ value: string | null }>({ op: "get", service, name }, env).then((r) => r.value),
+    set: (service: string, name: string, value: string) =>
+      call({ op: "set", service, name, value }, env).then(() => {}),
+    delete: (service: string, name: string) =>
+      call<{ ok: boolean }>({ op: "delete", service, name }, env).then((r) => r.ok),
+    /** Every Secret Service item matching {service, username}, in any collection. */
+    items: (service: string, name: string) =>
+      call<{ items: PythonItem[] }>({ op: "items", service, name }, env).then((r) => r.items),
+    /** A second item for {service, username}, with an extra attribute, as another tool might leave. */
+    createDuplicate: (service: string, name: string, value: string) =>
+      call({ op: "create", service, name, value }, env).then(() => {}),
+    lockDefaultCollection: () => call<{ locked: boolean }>({ op: "lock" }, env).then((r) => r.locked),
+  };
+}
+
+/** Python keyring on this process's session bus. */
+export const pythonKeyring = pythonKeyringOn();
