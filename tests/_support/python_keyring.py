@@ -5,7 +5,7 @@ Reads one JSON request on stdin (values travel there, never in argv) and prints 
   {"op": "items", "service": S, "name": N}   -> {"items": [{"attributes": {...}, "label": L, "locked": B}]}
   {"op": "create", "service": S, "name": N, "value": V} -> {"ok": true}  (a new item beside any existing one)
   {"op": "lock"}                              -> {"locked": true}   (locks the default collection)
-  {"op": "backend"}                           -> {"backend": "..."}
+  {"op": "backend"}                           -> {"backends": [...]}  (what keyring chose, best first)
 """
 import json
 import sys
@@ -17,7 +17,9 @@ request = json.load(sys.stdin)
 op = request["op"]
 
 if op == "backend":
-    print(json.dumps({"backend": type(keyring.get_keyring()).__module__}))
+    chosen = keyring.get_keyring()
+    backends = getattr(chosen, "backends", [chosen])  # the chainer holds the usable backends, best first
+    print(json.dumps({"backends": [type(b).__module__ for b in backends]}))
 elif op == "get":
     print(json.dumps({"value": keyring.get_password(request["service"], request["name"])}))
 elif op == "set":

@@ -19,7 +19,7 @@ async function call<T>(request: Record<string, unknown>, env: Record<string, str
     stdout: "piped",
     stderr: "piped",
     // SecretService explicitly: the chainer would also try others; the app uses this one on Linux.
-    env: { ...env, PYTHON_KEYRING_BACKEND: "keyring.backends.SecretService.Keyring" },
+    env: request.op === "backend" ? env : { ...env, PYTHON_KEYRING_BACKEND: "keyring.backends.SecretService.Keyring" },
   }).spawn();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(JSON.stringify(request)));
@@ -32,7 +32,8 @@ async function call<T>(request: Record<string, unknown>, env: Record<string, str
 /** Python keyring on the session bus of `env` (default: this process's own). */
 export function pythonKeyringOn(env: Record<string, string> = {}) {
   return {
-    backend: () => call<{ backend: string }>({ op: "backend" }, env).then((r) => r.backend),
+    /** The backends Python keyring picks by itself (no PYTHON_KEYRING_BACKEND), best first. */
+    backends: () => call<{ backends: string[] }>({ op: "backend" }, env).then((r) => r.backends),
     get: (service: string, name: string) =>
       call<{ value: string | null }>({ op: "get", service, name }, env).then((r) => r.value),
     set: (service: string, name: string, value: string) =>
