@@ -46,8 +46,10 @@ export class OutPointer {
   }
 }
 
-// dlfcn.h (glibc): RTLD_NOW = 2. dlsym returns the symbol's address, which Deno's own symbol table cannot give.
-const RTLD_NOW = 2;
+// dlfcn.h (glibc, bits/dlfcn.h): RTLD_NOW = 0x2, RTLD_NODELETE = 0x1000. dlsym returns a symbol's address, which
+// Deno's own symbol table cannot give.
+const RTLD_NOW = 0x2;
+const RTLD_NODELETE = 0x1000;
 const LIBDL_SYMBOLS = {
   dlopen: { parameters: ["buffer", "i32"], result: "pointer" }, // void *dlopen(const char *filename, int flags)
   dlsym: { parameters: ["pointer", "buffer"], result: "pointer" }, // void *dlsym(void *handle, const char *symbol)
@@ -55,6 +57,18 @@ const LIBDL_SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 let libdl: Deno.DynamicLibrary<typeof LIBDL_SYMBOLS> | undefined;
+
+/**
+ * Loads `library` for the life of the process (RTLD_NODELETE). GObject-based libraries such as libsecret register
+ * their types once per process; if Deno closed and reopened them (a second module instance, as in a test run), the
+ * types would be registered again against unloaded code. Throws with dlerror()'s text when it cannot be loaded.
+ */
+export function pinLibrary(library: string): void {
+  libdl ??= Deno.dlopen("libc.so.6", LIBDL_SYMBOLS);
+  if (libdl.symbols.dlopen(cString(library), RTLD_NOW | RTLD_NODELETE) === null) {
+    throw new Error(readCString(libdl.symbols.dlerror()) ?? `dlopen(${library}) failed`);
+  }
+}
 
 /**
  * The addresses of `names` in `library`, looked up with libc's `dlopen`/`dlsym` (glibc, `libc.so.6`).

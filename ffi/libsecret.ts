@@ -11,7 +11,7 @@
  * Lookups use a second schema flagged SECRET_SCHEMA_DONT_MATCH_NAME with only {service, username}, so items that
  * Python keyring wrote without xdg:schema are found, overwritten in place and deleted, never duplicated.
  */
-import { addressOf, cString, OutPointer, readCString, symbolAddresses, wipe } from "./_native.ts";
+import { addressOf, cString, OutPointer, pinLibrary, readCString, symbolAddresses, wipe } from "./_native.ts";
 import { assertEntry, type Keyring, KeyringError, type KeyringErrorKind } from "../src/keyring/keyring.ts";
 
 /** Sonames of the libraries, as Debian 12/13 ship them (libsecret-1-0, libglib2.0-0). */
@@ -242,6 +242,7 @@ export function openLibsecret(options: LibsecretOptions = {}): SecretServiceKeyr
     const path = options.libraryPath ?? LIBSECRET_SONAME;
     let secret;
     try {
+      pinLibrary(path);
       secret = Deno.dlopen(path, SECRET_SYMBOLS).symbols;
     } catch (cause) {
       throw new KeyringError("unavailable", `libsecret could not be loaded (${path}): ${describe(cause)}`, {

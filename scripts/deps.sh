@@ -7,7 +7,7 @@
 set -eu
 
 profile=${1:-test}
-packages="gnome-keyring libsecret-1-0 libsecret-tools dbus dbus-x11 python3-keyring"
+packages="gnome-keyring libsecret-1-0 libsecret-tools dbus dbus-x11 python3-keyring strace util-linux git"
 [ "$profile" = bench ] && packages="$packages gcc libc6-dev libsecret-1-dev pkg-config"
 
 missing=""

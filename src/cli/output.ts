@@ -119,6 +119,8 @@ export interface LogRecord {
   service: string;
   backend?: string;
   names?: string[];
+  /** Outcome words, e.g. `stored`, `unchanged`, `kept-existing`. */
+  outcome?: string[];
   exitCode: number;
   errorKind?: string;
   detail?: string;
@@ -134,6 +136,7 @@ export async function appendLogLine(path: string, record: LogRecord, warn: (text
     ...(record.backend === undefined ? [] : [`backend=${record.backend}`]),
     ...(record.names === undefined || record.names.length === 0 ? [] : [`names=${record.names.join(",")}`]),
     `result=${record.exitCode === 0 ? "ok" : "error"}`,
+    ...(record.outcome === undefined || record.outcome.length === 0 ? [] : [`outcome=${record.outcome.join(",")}`]),
     `exit=${record.exitCode}`,
     ...(record.errorKind === undefined ? [] : [`error=${record.errorKind}`]),
     ...(record.detail === undefined ? [] : [`detail=${JSON.stringify(record.detail)}`]),

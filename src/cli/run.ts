@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { deleteCommand } from "../commands/delete.ts";
 import { getCommand } from "../commands/get.ts";
+import { installCommand } from "../commands/install.ts";
 import { purgeCommand } from "../commands/purge.ts";
 import { setCommand } from "../commands/set.ts";
 import { statusCommand } from "../commands/status.ts";
@@ -14,9 +15,12 @@ import { DEFAULT_SERVICE, validateServiceName } from "../names.ts";
 import { VERSION } from "../version.ts";
 import { appendLogLine, asCliError, Output, type Streams } from "./output.ts";
 import type { SecretSource } from "./secret_input.ts";
+import { embeddedPayload, type PayloadSource } from "../payload/embedded.ts";
+import { type ProcessIdentity, processIdentity } from "../user_context.ts";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  installCommand,
   statusCommand,
   getCommand,
   setCommand,
@@ -67,6 +71,10 @@ export interface Environment {
   env(name: string): string | undefined;
   /** Opens a keyring backend (tests inject a fake here). */
   openKeyring?: (choice: KeyringChoice) => Keyring;
+  /** The sealed payload (default: the one embedded in this build). */
+  payload?: PayloadSource;
+  /** Who the process runs as (default: the real uid). */
+  identity?: () => ProcessIdentity;
 }
 
 /** Global options that take a value: the command name is the first token that is not one of them or theirs. */
@@ -105,6 +113,7 @@ export async function runCli(args: string[], environment: Environment): Promise<
   let service = DEFAULT_SERVICE;
   let backend: string | undefined;
   const touched: string[] = [];
+  const outcome: string[] = [];
   let exitCode: number = ExitCode.Ok;
   let failure: CliError | undefined;
   try {
@@ -133,7 +142,8 @@ export async function runCli(args: string[], environment: Environment): Promise<
         "run 'amrs-bootstrap --help'",
       );
     }
-    service = validateServiceName((values.service as string | undefined) ?? DEFAULT_SERVICE);
+    const serviceOption = values.service === undefined ? undefined : validateServiceName(values.service as string);
+    service = serviceOption ?? DEFAULT_SERVICE;
     const choice = parseKeyringChoice(
       (values.keyring as string | undefined) ?? environment.env(KEYRING_ENV) ?? "auto",
     );
@@ -152,6 +162,12 @@ export async function runCli(args: string[], environment: Environment): Promise<
       options: values,
       stdin: environment.stdin,
       touched,
+      outcome,
+      serviceOption,
+      payload: environment.payload ?? embeddedPayload,
+      get identity() {
+        return (environment.identity ?? processIdentity)();
+      },
     })) ?? ExitCode.Ok;
     return exitCode;
   } catch (thrown) {
@@ -166,6 +182,7 @@ export async function runCli(args: string[], environment: Environment): Promise<
         service,
         ...(backend === undefined ? {} : { backend }),
         names: touched,
+        outcome,
         exitCode,
         ...(failure === undefined ? {} : { errorKind: failure.kind, detail: failure.message }),
       }, (text) => output.notice(text));
