@@ -93,12 +93,11 @@ export async function readToken(source: TokenSource): Promise<Uint8Array<ArrayBu
     token.fill(0);
     throw refuse("the bootstrap token is not valid UTF-8");
   }
-  // deno-lint-ignore no-control-regex
   const problem = token.length === 0
     ? "is empty"
     : token.length > MAX_TOKEN_BYTES
     ? `is longer than ${MAX_TOKEN_BYTES} bytes`
-    : /[\x00-\x1f\x7f]/.test(text)
+    : [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
     ? "contains control characters"
     : text.trim() !== text
     ? "has leading or trailing whitespace"
