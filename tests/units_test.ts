@@ -113,3 +113,10 @@ Deno.test("the version in deno.json matches src/version.ts", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   assert.equal(config.version, VERSION);
 });
+
+Deno.test("deno task cli runs with exactly the release permissions (src/permissions.ts)", async () => {
+  const { permissionFlags } = await import("../src/permissions.ts");
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  assert.equal(config.tasks.cli, `deno run ${permissionFlags().join(" ")} main.ts`);
+  assert.deepEqual(permissionFlags(["s.example.com"]).at(-1), "--allow-net=s.example.com");
+});
