@@ -9,6 +9,7 @@ import { fingerprint } from "../src/fingerprint.ts";
 import { GENERATED_MODULE, generatedModuleText } from "../src/payload/embedded.ts";
 import { type BuildSettings, MAX_TOKEN_BYTES, type PayloadHeader, sealToken } from "../src/payload/format.ts";
 import { DEFAULT_SERVICE, TOKEN_ACCOUNT } from "../src/names.ts";
+import { type Collected, runCollect } from "../src/subprocess.ts";
 
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 /** The generated module, relative to the repository root (git paths) and absolute. */
@@ -33,27 +34,29 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
 }
 
 /** Runs a command with the token-free environment; `input` goes to stdin. */
-export async function run(
+export function run(
   program: string,
   args: string[],
   options: { input?: Uint8Array; env?: Record<string, string>; cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(program, {
-    args,
+): Promise<Collected> {
+  return runCollect(program, args, {
     cwd: options.cwd ?? ROOT,
     clearEnv: true,
     env: childEnv(options.env),
-    stdin: options.input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.input !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(options.input);
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+}
+
+/** The settings options shared by `embed` and `release`, from parsed command-line values. */
+export function embedOptionsFrom(values: Record<string, unknown>): EmbedOptions {
+  const text = (name: string) => typeof values[name] === "string" ? values[name] as string : undefined;
+  const options: EmbedOptions = {};
+  if (text("token-file") !== undefined) options.tokenFile = text("token-file")!;
+  if (text("service") !== undefined) options.service = text("service")!;
+  if (text("account") !== undefined) options.account = text("account")!;
+  if (text("server-url") !== undefined) options.serverUrl = text("server-url")!;
+  if (text("allowed-hosts") !== undefined) options.allowedHosts = hostList(text("allowed-hosts"))!;
+  return options;
 }
 
 /** Where the token comes from, in order: --token-file, the environment variable, stdin (not a terminal). */
@@ -212,4 +215,13 @@ export function report(error: unknown): number {
   }
   console.error(`amrs-bootstrap build: internal error (${error instanceof Error ? error.name : typeof error})`);
   return ExitCode.Internal;
+}
+
+/** Runs a build-side entry point: its exit code, or the reported error's. */
+export async function runMain(main: () => Promise<number>): Promise<never> {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    Deno.exit(report(error));
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { headerJson } from "../src/payload/format.ts";
-import { embed, hostList, refuse, report } from "./_build.ts";
+import { embed, embedOptionsFrom, refuse, runMain } from "./_build.ts";
 
 export const EMBED_OPTIONS = {
   "token-file": { type: "string" },
@@ -25,13 +25,7 @@ async function main(): Promise<number> {
   } catch (error) {
     throw refuse((error as Error).message, "deno task embed [--token-file FILE] [--service S] [--server-url URL]");
   }
-  const result = await embed({
-    ...(values["token-file"] === undefined ? {} : { tokenFile: values["token-file"] }),
-    ...(values.service === undefined ? {} : { service: values.service }),
-    ...(values.account === undefined ? {} : { account: values.account }),
-    ...(values["server-url"] === undefined ? {} : { serverUrl: values["server-url"] }),
-    ...(values["allowed-hosts"] === undefined ? {} : { allowedHosts: hostList(values["allowed-hosts"])! }),
-  });
+  const result = await embed(embedOptionsFrom(values));
   for (const warning of result.warnings) console.error(`amrs-bootstrap build: warning: ${warning}`);
   if (values.json) {
     console.log(
@@ -51,10 +45,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    Deno.exit(report(error));
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -11,7 +11,7 @@ import { headerJson } from "../src/payload/format.ts";
 import { permissionFlags } from "../src/permissions.ts";
 import { VERSION } from "../src/version.ts";
 import { EMBED_OPTIONS } from "./embed.ts";
-import { embed, GENERATED_PATH, hostList, refuse, removeGenerated, report, ROOT, run } from "./_build.ts";
+import { embed, embedOptionsFrom, GENERATED_PATH, refuse, removeGenerated, ROOT, run, runMain } from "./_build.ts";
 
 /** `deno compile --target` values (Deno's release targets). */
 export const TARGETS = [
@@ -128,13 +128,7 @@ async function main(): Promise<number> {
       values["denort-dir"] ?? Deno.env.get("AMRS_DENORT_DIR"),
     );
     try {
-      const embedded = await embed({
-        ...(values["token-file"] === undefined ? {} : { tokenFile: values["token-file"] }),
-        ...(values.service === undefined ? {} : { service: values.service }),
-        ...(values.account === undefined ? {} : { account: values.account }),
-        ...(values["server-url"] === undefined ? {} : { serverUrl: values["server-url"] }),
-        ...(values["allowed-hosts"] === undefined ? {} : { allowedHosts: hostList(values["allowed-hosts"])! }),
-      });
+      const embedded = await embed(embedOptionsFrom(values));
       for (const warning of embedded.warnings) console.error(`amrs-bootstrap build: warning: ${warning}`);
       await Deno.mkdir(out, { recursive: true });
       const files: { target: Target; file: string; sha256: string; size: number }[] = [];
@@ -182,10 +176,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    Deno.exit(report(error));
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { GENERATED_PATH, ROOT, withGeneratedModuleSetAside } from "./_support/build.ts";
 import { cliTaskArgs } from "./_support/cli.ts";
 import { uniqueService } from "./_support/keyring_contract.ts";
+import { runCollect } from "../src/subprocess.ts";
 
 const CANARY = `canary-leak-${crypto.randomUUID()}`;
 
@@ -22,22 +23,11 @@ interface Traced {
 async function traced(program: string, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
   const trace = await Deno.makeTempFile();
   try {
-    const child = new Deno.Command("strace", {
-      args: ["-f", "-qq", "-e", "trace=execve", "-v", "-s", "1000000", "-o", trace, "--", program, ...args],
-      cwd: ROOT,
-      env: options.env ?? {},
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    }
-    const { code, stdout, stderr } = await child.output();
+    const { code, stdout, stderr } = await runCollect("strace", [
+      ...["-f", "-qq", "-e", "trace=execve", "-v", "-s", "1000000", "-o", trace, "--", program, ...args],
+    ], { cwd: ROOT, env: options.env ?? {}, ...(options.stdin === undefined ? {} : { input: options.stdin }) });
     const execs = (await Deno.readTextFile(trace)).split("\n").filter((line) => line.includes("execve("));
-    return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr), execs };
+    return { code, stdout, stderr, execs };
   } finally {
     await Deno.remove(trace);
   }

@@ -1,38 +1,25 @@
 /** Helpers for the build-side tests: running deno tasks, a scratch copy of the repository, the generated module. */
 import { GENERATED_PATH, ROOT } from "../../installer/_build.ts";
+import { type Collected, runCollect } from "../../src/subprocess.ts";
 
 export { GENERATED_PATH, ROOT };
 
-export interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Ran = Collected;
 
 /** Runs `deno task NAME ARGS` in `cwd` with `stdin` and extra env (merged unless clearEnv). */
-export async function task(
+export function task(
   name: string,
   args: string[],
   options: { cwd?: string; stdin?: string; env?: Record<string, string>; unsetEnv?: string[] } = {},
 ): Promise<Ran> {
   const env = Deno.env.toObject();
   for (const key of options.unsetEnv ?? []) delete env[key];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", name, ...args],
+  return runCollect(Deno.execPath(), ["task", "-q", name, ...args], {
     cwd: options.cwd ?? ROOT,
     clearEnv: true,
     env: { ...env, ...options.env },
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+    ...(options.stdin === undefined ? {} : { input: options.stdin }),
+  });
 }
 
 export async function exists(path: string): Promise<boolean> {

@@ -3,6 +3,7 @@
  * is also what the release binary bakes in), and a private keyring session for tests that need their own.
  */
 import assert from "node:assert/strict";
+import { type Collected, runCollect } from "../../src/subprocess.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -15,11 +16,7 @@ export function cliTaskArgs(): string[] {
   return [...words.slice(1, -1), `${ROOT}main.ts`];
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = Collected;
 
 export interface CliOptions {
   /** Bytes or text for stdin; stdin is /dev/null when absent. */
@@ -33,25 +30,15 @@ export interface CliOptions {
 }
 
 /** Runs `amrs-bootstrap ARGS` as `deno task cli` does and collects its exit code and output. */
-export async function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+export function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const argv = [Deno.execPath(), ...cliTaskArgs(), ...args];
   const [program, ...rest] = options.wrapper === undefined ? argv : [...options.wrapper, ...argv];
-  const child = new Deno.Command(program!, {
-    args: rest,
+  return runCollect(program!, rest, {
     cwd: ROOT,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
     env: options.env ?? {},
     clearEnv: options.clearEnv ?? false,
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+    ...(options.stdin === undefined ? {} : { input: options.stdin }),
+  });
 }
 
 /** A second, independent gnome-keyring on its own D-Bus session, for tests that lock or break their keyring. */

@@ -1,3 +1,5 @@
+import { runCollect } from "../../src/subprocess.ts";
+
 /** Drives Debian's Python keyring (tests/_support/python_keyring.py) with values on stdin, never in argv. */
 
 /** Debian's interpreter: `python3` on PATH may be another one without the `keyring` module. */
@@ -13,20 +15,13 @@ export interface PythonItem {
 }
 
 async function call<T>(request: Record<string, unknown>, env: Record<string, string> = {}): Promise<T> {
-  const child = new Deno.Command(DEBIAN_PYTHON, {
-    args: [SCRIPT],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
+  const { code, stdout, stderr } = await runCollect(DEBIAN_PYTHON, [SCRIPT], {
+    input: JSON.stringify(request),
     // SecretService explicitly: the chainer would also try others; the app uses this one on Linux.
     env: request.op === "backend" ? env : { ...env, PYTHON_KEYRING_BACKEND: "keyring.backends.SecretService.Keyring" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  if (code !== 0) throw new Error(`python keyring ${request.op} failed (${code}): ${new TextDecoder().decode(stderr)}`);
-  return JSON.parse(new TextDecoder().decode(stdout)) as T;
+  });
+  if (code !== 0) throw new Error(`python keyring ${request.op} failed (${code}): ${stderr}`);
+  return JSON.parse(stdout) as T;
 }
 
 /** Python keyring on the session bus of `env` (default: this process's own). */

@@ -3,6 +3,7 @@
  * through stdin. Timed from spawn to exit.
  *   runner_secret_tool.ts N VALUE_LENGTH -> {"set":[ms...],"get":[ms...],"rss_kib":null}
  */
+import { runCollect } from "../../src/subprocess.ts";
 import { benchValue } from "./_shared.ts";
 
 const [n, length] = Deno.args.map(Number) as [number, number];
@@ -11,14 +12,12 @@ const attributes = (i: number) => ["service", "amrs-bench", "username", `BENCH_$
 const times = { set: [] as number[], get: [] as number[] };
 for (let i = 0; i < n; i++) {
   const t0 = performance.now();
-  const child = new Deno.Command("secret-tool", {
-    args: ["store", "--label=bench", ...attributes(i), "application", "Python keyring library"],
-    stdin: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(value));
-  await writer.close();
-  if (!(await child.status).success) throw new Error("secret-tool store failed");
+  const stored = await runCollect(
+    "secret-tool",
+    ["store", "--label=bench", ...attributes(i), "application", "Python keyring library"],
+    { input: value },
+  );
+  if (stored.code !== 0) throw new Error("secret-tool store failed");
   times.set.push(performance.now() - t0);
 }
 for (let i = 0; i < n; i++) {
