@@ -17,6 +17,10 @@ export interface SyncState {
   etag?: string;
   /** Names written by sync (only those are ever deleted by a later sync). */
   names?: string[];
+  /** false when the server has no enrollment (the bootstrap token is the credential). */
+  enrolled?: boolean;
+  /** The device id sent at enrollment. */
+  deviceId?: string;
 }
 
 /** Parses the state entry; a damaged one reads as empty (the next sync rewrites it), never as an error. */
@@ -33,6 +37,8 @@ export function parseState(text: string | undefined): SyncState {
     if (typeof record.server === "string") state.server = record.server;
     if (typeof record.etag === "string") state.etag = record.etag;
     if (Array.isArray(record.names)) state.names = record.names.filter((n): n is string => typeof n === "string");
+    if (typeof record.enrolled === "boolean") state.enrolled = record.enrolled;
+    if (typeof record.device_id === "string") state.deviceId = record.device_id;
     return state;
   } catch {
     return {};

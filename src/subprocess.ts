@@ -34,8 +34,14 @@ export async function runCollect(program: string, args: string[], options: RunOp
   }).spawn();
   if (options.input !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(typeof options.input === "string" ? new TextEncoder().encode(options.input) : options.input);
-    await writer.close();
+    try {
+      await writer.write(typeof options.input === "string" ? new TextEncoder().encode(options.input) : options.input);
+      await writer.close();
+    } catch (error) {
+      // A child that exits before reading its input (a failed start, an early error) closes the pipe: that is its
+      // outcome to report through its exit code and output, not an error of ours.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    }
   }
   const { code, stdout, stderr } = await child.output();
   return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
