@@ -43,6 +43,12 @@ export class Output {
     await this.#streams.stderr.write(encoder.encode(`${text}\n`));
   }
 
+  /** A progress line that rewrites itself, on a terminal only (nothing when piped, --json or --silent). */
+  async progress(text: string | undefined): Promise<void> {
+    if (this.silent || this.json || !this.#streams.stderrIsTerminal) return;
+    await this.#streams.stderr.write(encoder.encode(text === undefined ? "\r\x1b[K" : `\r\x1b[K${text}`));
+  }
+
   /** The command's result: `document` as JSON in --json mode, else the `human` lines. */
   async result(document: Record<string, unknown>, human: () => string[]): Promise<void> {
     if (this.silent) return;

@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { deleteCommand } from "../commands/delete.ts";
 import { getCommand } from "../commands/get.ts";
 import { installCommand } from "../commands/install.ts";
+import { launchCommand } from "../commands/launch.ts";
+import { syncCommand } from "../commands/sync.ts";
 import { purgeCommand } from "../commands/purge.ts";
 import { setCommand } from "../commands/set.ts";
 import { statusCommand } from "../commands/status.ts";
@@ -21,6 +23,8 @@ import { type ProcessIdentity, processIdentity } from "../user_context.ts";
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
   installCommand,
+  launchCommand,
+  syncCommand,
   statusCommand,
   getCommand,
   setCommand,
@@ -128,7 +132,7 @@ export async function runCli(args: string[], environment: Environment): Promise<
     } catch (error) {
       throw usageError((error as Error).message, "run 'amrs-bootstrap --help'");
     }
-    const values = parsed.values as Record<string, string | boolean | undefined>;
+    const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
     output = new Output(environment.streams, { json: values.json === true, silent: values.silent === true });
     logPath = values.log as string | undefined;
     if (values.version === true && name === undefined) command = versionCommand;

@@ -5,7 +5,7 @@ import type { PayloadSource } from "../payload/embedded.ts";
 import type { ProcessIdentity } from "../user_context.ts";
 
 /** An option of one command, in node:util parseArgs form. */
-export type OptionSpec = { type: "string" | "boolean"; short?: string };
+export type OptionSpec = { type: "string" | "boolean"; short?: string; multiple?: boolean };
 
 /** What a command gets from the dispatcher. */
 export interface CommandContext {
@@ -17,7 +17,7 @@ export interface CommandContext {
   /** Opens the selected keyring on first use (so `version` and `--help` never load a native library). */
   keyring(): Keyring;
   positionals: string[];
-  options: Record<string, string | boolean | undefined>;
+  options: Record<string, string | boolean | string[] | undefined>;
   stdin: SecretSource;
   /** Secret names this run touched, for the `--log` line (names only). */
   touched: string[];

@@ -2,6 +2,7 @@ import { fingerprint } from "../fingerprint.ts";
 import { isToolEntry, TOKEN_ACCOUNT } from "../names.ts";
 import { KeyringError } from "../keyring/keyring.ts";
 import { parseState, STALE_AFTER_SECONDS, STATE_ACCOUNT } from "../state.ts";
+import { type LastCheck, localDir, readLastCheck } from "../sync/local.ts";
 import type { Command } from "./_command.ts";
 
 export const statusCommand: Command = {
@@ -20,14 +21,19 @@ export const statusCommand: Command = {
       const names = await store.list(service);
       const token = names.includes(TOKEN_ACCOUNT) ? await store.get(service, TOKEN_ACCOUNT) : undefined;
       const state = parseState(names.includes(STATE_ACCOUNT) ? await store.get(service, STATE_ACCOUNT) : undefined);
-      const ageSeconds = state.lastSync === undefined
-        ? null
-        : Math.max(0, Math.round((Date.now() - Date.parse(state.lastSync)) / 1000));
+      const lastCheck: LastCheck | undefined = await readLastCheck(localDir(), service).catch(() => undefined);
+      // Fresh as of the last successful contact: a sync that changed something, or a 304 that confirmed the cache.
+      const freshAt = Math.max(
+        state.lastSync === undefined ? 0 : Date.parse(state.lastSync),
+        lastCheck?.ok === true ? Date.parse(lastCheck.at) : 0,
+      );
+      const ageSeconds = freshAt === 0 ? null : Math.max(0, Math.round((Date.now() - freshAt) / 1000));
       Object.assign(document, {
         keyring: "available",
         token: token === undefined ? { present: false } : { present: true, fingerprint: await fingerprint(token) },
         secrets: names.filter((name) => !isToolEntry(name)),
         last_sync: state.lastSync ?? null,
+        last_check: lastCheck ?? null,
         age_seconds: ageSeconds,
         stale: ageSeconds === null || ageSeconds > STALE_AFTER_SECONDS,
         server: state.server ?? null,
@@ -57,6 +63,10 @@ export const statusCommand: Command = {
           document.age_seconds === null ? "" : ` (${document.age_seconds} s ago${document.stale ? ", stale" : ""})`
         }`,
         ...(document.server === null ? [] : [`server:    ${document.server}`]),
+        ...(document.last_check === null ? [] : [(() => {
+          const check = document.last_check as LastCheck;
+          return `last try:  ${check.at} ${check.ok ? "ok" : `failed (${check.outcome}, exit ${check.exit_code})`}`;
+        })()]),
       ];
     });
   },
