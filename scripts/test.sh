@@ -18,7 +18,7 @@ status=0
 paths=tests/
 for arg in "$@"; do case "$arg" in -*) ;; *) paths= ;; esac; done
 # shellcheck disable=SC2086 # $paths is empty or one word
-"$deno" test --no-prompt --allow-ffi --allow-env --allow-run --allow-read --allow-write "$@" $paths 2>&1 |
+"$deno" test --no-prompt --allow-ffi --allow-env --allow-run --allow-read --allow-write --allow-sys --allow-net=127.0.0.1 "$@" $paths 2>&1 |
   tee "$log" || true
 # The pipeline's status is tee's: take deno's verdict from its own summary line instead.
 summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1 || true)

@@ -22,6 +22,9 @@ export interface SeenRequest {
   credential: string;
   ifNoneMatch: string | null;
   status: number;
+  /** performance.now() when the request arrived and when the answer was ready. */
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface ServerOptions {
@@ -53,7 +56,13 @@ export class ReferenceServer {
     this.#enrollment = options.enrollment ?? true;
     this.setSecrets(options.secrets ?? {});
     this.#server = Deno.serve(
-      { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
+      {
+        hostname: options.hostname ?? "127.0.0.1",
+        port: options.port ?? 0,
+        onListen: () => {},
+        // "drop" throws on purpose: answer 500 without logging a stack trace for it.
+        onError: () => new Response("internal error", { status: 500 }),
+      },
       (request) => this.#handle(request),
     );
   }
@@ -118,6 +127,7 @@ export class ReferenceServer {
   }
 
   async #handle(request: Request): Promise<Response> {
+    const startedAt = performance.now();
     const url = new URL(request.url);
     const { credential, token } = this.#identify(request);
     const respond = (response: Response) => {
@@ -127,6 +137,8 @@ export class ReferenceServer {
         credential,
         ifNoneMatch: request.headers.get("if-none-match"),
         status: response.status,
+        startedAt,
+        endedAt: performance.now(),
       });
       return response;
     };
