@@ -8,6 +8,7 @@ import { GENERATED_PATH, ROOT, withGeneratedModuleSetAside } from "./_support/bu
 import { cliTaskArgs } from "./_support/cli.ts";
 import { uniqueService } from "./_support/keyring_contract.ts";
 import { runCollect } from "../src/subprocess.ts";
+import { ReferenceServer } from "../server/reference_server.ts";
 
 const CANARY = `canary-leak-${crypto.randomUUID()}`;
 
@@ -47,10 +48,11 @@ Deno.test("leak: the canary appears nowhere but get's stdout, across every comma
     const service = uniqueService("amrs-leak");
     const log = await Deno.makeTempFile();
     const deno = Deno.execPath();
-    const cli = (args: string[], stdin?: string) =>
+    const server = new ReferenceServer({ bootstrapTokens: [CANARY], secrets: { SYNCED: `${CANARY}-synced` } });
+    const cli = ([command, ...args]: string[], stdin?: string) =>
       traced(
         deno,
-        [...cliTaskArgs(), ...args, "--service", service, "--log", log],
+        [...cliTaskArgs(), command!, "--service", service, "--log", log, "--server", server.url, ...args],
         stdin === undefined ? {} : { stdin },
       );
     try {
@@ -70,6 +72,10 @@ Deno.test("leak: the canary appears nowhere but get's stdout, across every comma
       checks.push(["set", await cli(["set", "OTHER"], `${CANARY}-other`)]);
       checks.push(["set too large", await cli(["set", "OTHER"], `${CANARY}${"x".repeat(1024 * 1024)}`)]);
       checks.push(["set with NUL", await cli(["set", "OTHER"], `${CANARY}\0`)]);
+      checks.push(["sync", await cli(["sync"])]);
+      checks.push(["sync again", await cli(["sync", "--json"])]);
+      checks.push(["launch (app prints its environment)", await cli(["launch", "--", "env"])]);
+      checks.push(["launch --env SYNCED", await cli(["launch", "--env", "SYNCED", "--", "true"])]);
       checks.push(["status", await cli(["status"])]);
       checks.push(["status --json", await cli(["status", "--json"])]);
       checks.push(["get token", await cli(["get", "BOOTSTRAP_SECRET_TOKEN"]), { stdoutMayHold: true }]);
@@ -79,14 +85,28 @@ Deno.test("leak: the canary appears nowhere but get's stdout, across every comma
       checks.push(["version", await cli(["version"])]);
       checks.push(["help", await cli(["--help"])]);
       checks.push(["purge", await cli(["purge"])]);
-      for (const [label, result, options] of checks) assertNoCanary(label, result, options);
+      for (const [label, result, options] of checks) {
+        if (label === "launch --env SYNCED") {
+          // The app's own execve carries SYNCED (asked for); nothing else may carry the token.
+          assertNoCanary(label, { ...result, execs: result.execs.filter((e) => !e.includes("SYNCED=")) }, options);
+        } else {
+          assertNoCanary(label, result, options);
+        }
+      }
       assert.equal(checks.find(([l]) => l === "install")![1].code, 0);
       assert.equal(checks.find(([l]) => l === "install as root (exit 5)")![1].code, 5);
       assert.equal(checks.find(([l]) => l === "get token")![1].stdout, CANARY, "get prints the value it was asked for");
+      assert.equal(checks.find(([l]) => l === "sync")![1].code, 0);
+      const launched = checks.find(([l]) => l.startsWith("launch (app"))![1];
+      assert.match(launched.stdout, /^PATH=/m, "the app ran and printed its environment");
+      // Only the one secret asked for by name reaches a child, and only that child.
+      const asked = checks.find(([l]) => l === "launch --env SYNCED")![1];
+      assert.equal(asked.execs.filter((e) => e.includes(`SYNCED=${CANARY}-synced`)).length, 1);
       const logText = await Deno.readTextFile(log);
       assert.equal(logText.trim().split("\n").length, checks.length);
       assert.ok(!logText.includes(CANARY), "canary in the log file");
     } finally {
+      await server.close();
       await traced(deno, [...cliTaskArgs(), "purge", "--silent", "--service", service]);
       await Deno.remove(log);
     }
