@@ -1,43 +1,67 @@
 #!/bin/sh
-# `deno task demo`: the main job end to end against a real keyring. For now (foundation): store a secret from stdin,
-# read it back, show status, and have Debian's Python keyring (what the AMRS app uses) read the same entry.
+# `deno task demo`: the main job end to end.
+#   1. a reference secrets server on loopback (what the AMRS backend does in production);
+#   2. the build machine seals a demo bootstrap token into the build (`deno task embed`);
+#   3. the installer's custom action stores it in the user's keyring (`install`);
+#   4. the desktop shortcut runs the launcher: sync the secrets, start the app (`launch -- APP`);
+#   5. the app reads its secrets with Debian's Python keyring.
 # Runs inside scripts/private_keyring.sh: on a desktop with a Secret Service it uses that one (service amrs-demo,
-# removed at the end); elsewhere a private D-Bus session with a throw-away gnome-keyring.
+# purged at the end); elsewhere a private D-Bus session with a throw-away gnome-keyring.
 set -eu
 cd "$(dirname "$0")/.."
 deno=${DENO:-deno}
 service=amrs-demo
-cli() { "$deno" task -q cli --service "$service" "$@"; }
-
+generated=src/payload/sealed_token.generated.ts
 step() { printf '\n== %s\n' "$*"; }
+
+if [ -e "$generated" ]; then
+  echo "demo: $generated exists (from your own 'deno task embed'); move it away first, the demo seals its own" >&2
+  exit 2
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/amrs-demo.XXXXXX")
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  rm -f "$generated"
+  "$deno" task -q cli purge --service "$service" --silent || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
 
 if [ "${AMRS_PRIVATE_KEYRING:-}" = 1 ]; then
   echo "Using a private gnome-keyring on a private D-Bus session (nothing of yours is touched)."
 else
   echo "Using this desktop's Secret Service; the demo writes under service '$service' and removes it at the end."
 fi
+# The installer runs as the user who runs the app; as root (CI, containers) that is root, hence --allow-root.
+allow_root=
+[ "$(id -u)" = 0 ] && allow_root=--allow-root
 
-step "amrs-bootstrap version"
-cli version
+# A random demo token: it travels through pipes only, never an argument or an environment variable.
+od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$work/token"
+chmod 600 "$work/token"
 
-# A fresh random demo value: it never appears on a command line or in this output.
-value=$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')
+step "1. reference secrets server (deno task dev-server), loopback only"
+"$deno" task -q dev-server --port 0 < "$work/token" > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 50); do grep -q "server on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/.*server on \(http[^ ]*\).*/\1/p' "$work/server.log")
+[ -n "$url" ] || { cat "$work/server.log" >&2; exit 1; }
+echo "listening on $url"
 
-step "store DEMO_API_KEY from stdin (the value is never an argument)"
-printf '%s\n' "$value" | cli set DEMO_API_KEY
+step "2. build machine: seal the bootstrap token into the build (deno task embed)"
+"$deno" task -q embed --service "$service" --server-url "$url" < "$work/token"
+rm -f "$work/token"
 
-step "status (names and a fingerprint, never values)"
-printf '%s' "demo-bootstrap-token" | cli set BOOTSTRAP_SECRET_TOKEN --silent
-cli status
+step "3. installer custom action: amrs-bootstrap install --silent --log FILE"
+"$deno" task -q cli install --silent $allow_root --log "$work/install.log" && echo "exit code: 0"
+cat "$work/install.log"
 
-step "read it back with amrs-bootstrap get"
-if [ "$(cli get DEMO_API_KEY)" = "$value" ]; then echo "get returned the stored value: yes"; else echo "get returned something else" >&2; exit 1; fi
+step "4. desktop shortcut: amrs-bootstrap launch -- <app>  (sync, then start the app)"
+"$deno" task -q cli launch --service "$service" -- /usr/bin/python3 scripts/demo_app.py "$service"
 
-step "read it with Debian's Python keyring, as the AMRS app does"
-read_back=$(AMRS_DEMO_SERVICE=$service /usr/bin/python3 -c '
-import os, keyring
-print(keyring.get_password(os.environ["AMRS_DEMO_SERVICE"], "DEMO_API_KEY"))')
-if [ "$read_back" = "$value" ]; then echo "keyring.get_password(\"$service\", \"DEMO_API_KEY\") returned the same value: yes"; else echo "Python keyring read something else" >&2; exit 1; fi
+step "5. status (names and fingerprints, never values)"
+"$deno" task -q cli status --service "$service"
 
-step "purge the demo entries"
-cli purge
+step "6. sync again: the secrets are current, nothing is written (HTTP 304)"
+"$deno" task -q cli sync --service "$service"

@@ -218,11 +218,11 @@ if (import.meta.main) {
       "no-enroll": { type: "boolean" },
     },
   });
-  const token = Deno.env.get(values["token-env"]);
-  if (token === undefined) {
-    console.error(
-      `dev-server: set ${values["token-env"]} to the bootstrap token to accept (never on the command line)`,
-    );
+  // The token to accept: from the named environment variable, else from stdin (never from the command line).
+  const token = Deno.env.get(values["token-env"]) ??
+    (Deno.stdin.isTerminal() ? undefined : (await new Response(Deno.stdin.readable).text()).trim());
+  if (token === undefined || token === "") {
+    console.error(`dev-server: give the bootstrap token to accept on stdin or in ${values["token-env"]}`);
     Deno.exit(2);
   }
   const secrets = values["secrets-file"] === undefined

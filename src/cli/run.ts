@@ -168,6 +168,9 @@ export async function runCli(args: string[], environment: Environment): Promise<
       touched,
       outcome,
       serviceOption,
+      useService(used) {
+        service = used;
+      },
       payload: environment.payload ?? embeddedPayload,
       get identity() {
         return (environment.identity ?? processIdentity)();

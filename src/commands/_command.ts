@@ -21,6 +21,8 @@ export interface CommandContext {
   stdin: SecretSource;
   /** Secret names this run touched, for the `--log` line (names only). */
   touched: string[];
+  /** Records the service actually used when it is not `service` (install uses the sealed one), for `--log`. */
+  useService(service: string): void;
   /** Short outcome words for the `--log` line (`stored`, `unchanged`, ...). */
   outcome: string[];
   /** The sealed payload of this build, if any. */

@@ -13,15 +13,16 @@ export const installCommand: Command = {
     "  --force       replace a different token that is already stored\n" +
     "  --allow-root  install even when running as root (only if root really runs the app)",
   options: { force: { type: "boolean" }, "allow-root": { type: "boolean" } },
-  async run({ output, keyring, options, payload, identity, serviceOption, touched, outcome }) {
+  async run({ output, keyring, options, payload, identity, serviceOption, useService, touched, outcome }) {
     const { header, token } = await openSealed(payload);
+    const service = serviceOption ?? header.service;
+    useService(service);
     try {
       checkUserContext(identity, options["allow-root"] === true);
     } catch (error) {
       token.fill(0);
       throw error;
     }
-    const service = serviceOption ?? header.service;
     touched.push(header.account);
     const store = keyring();
     const result = await storeToken(store, service, header.account, token, options.force === true);
