@@ -1,6 +1,7 @@
 import { CliError, usageError } from "../errors.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { isToolEntry, validateSecretName } from "../names.ts";
+import { STATE_ACCOUNT } from "../state.ts";
 import type { Command } from "./_command.ts";
 import { ensureToken, lockedSync, resolveServer, timeoutOption } from "./sync.ts";
 
@@ -15,7 +16,8 @@ export const launchCommand: Command = {
   help: "Installs the token from this build's sealed payload if it is missing, syncs the secrets within the\n" +
     "deadline (one launcher syncs at a time; the others wait up to the deadline, then go on), and starts the app\n" +
     "with stdio inherited and SIGINT/SIGTERM forwarded. If the server is unreachable or slow, the app starts on\n" +
-    "the cached secrets and the staleness is recorded ('amrs-bootstrap status'). Exits with the app's exit code.\n" +
+    "the cached secrets and the staleness is recorded ('amrs-bootstrap status'); with a cache, an unreachable\n" +
+    "server is given up on after two connection attempts. Exits with the app's exit code.\n" +
     "Secrets reach the app's environment only when asked: --env NAME per secret. The token never does.\n" +
     "  --sync-timeout S   deadline for the sync, in seconds (default 5)\n" +
     "  --no-sync          start on the cached secrets without contacting the server",
@@ -40,7 +42,9 @@ export const launchCommand: Command = {
     if (options["no-sync"] !== true) {
       try {
         const server = await resolveServer(context);
-        const result = await lockedSync(context, store, server, timeoutMs, timeoutMs);
+        // With secrets already cached, an unreachable server (offline laptop) is given up on after two tries.
+        const cached = (await store.list(service)).includes(STATE_ACCOUNT);
+        const result = await lockedSync(context, store, server, timeoutMs, timeoutMs, cached ? 2 : undefined);
         if (result === undefined) {
           context.outcome.push("sync-skipped-busy");
           await output.notice("amrs-bootstrap: another launcher is syncing; starting on the cached secrets");

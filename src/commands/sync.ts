@@ -52,6 +52,7 @@ export async function lockedSync(
   server: string,
   timeoutMs: number,
   lockWaitMs: number,
+  connectAttempts?: number,
 ): Promise<SyncResult | undefined> {
   const dir = localDir();
   const lock = await acquireLock(dir, context.service, lockWaitMs);
@@ -66,6 +67,7 @@ export async function lockedSync(
       serverUrl: server,
       deadline: Date.now() + timeoutMs,
       purgeOnRevoke: context.options["purge-on-revoke"] === true,
+      ...(connectAttempts === undefined ? {} : { connectAttempts }),
       progress: (done, total) => {
         if (total >= 50 && (done % 25 === 0 || done === total)) void context.output.progress(`sync: ${done}/${total}`);
       },

@@ -60,6 +60,11 @@ export interface RequestOptions {
   fetch?: typeof fetch;
   /** Wait function (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Stop after this many failed connection attempts (default: retry until the deadline). The launcher sets it when
+   * a cache exists, so an offline machine starts the app at once instead of waiting out the deadline.
+   */
+  connectAttempts?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -123,6 +128,7 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
   const origin = url.origin;
   let redirects = 0;
   let lastProblem = "no attempt was made";
+  let connectFailures = 0;
   for (let attempt = 0;; attempt++) {
     const remaining = options.deadline - Date.now();
     if (remaining <= 0) throw unreachable(`the secrets server did not answer in time (${lastProblem})`);
@@ -147,6 +153,9 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
       lastProblem = error instanceof DOMException && error.name === "TimeoutError"
         ? "timed out"
         : `cannot connect to ${url.host}`;
+      if (++connectFailures >= (options.connectAttempts ?? Infinity)) {
+        throw unreachable(`the secrets server is unreachable (${lastProblem})`);
+      }
       await sleep(Math.min(backoffMs(attempt), Math.max(0, options.deadline - Date.now())));
       continue;
     }

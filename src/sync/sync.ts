@@ -36,6 +36,8 @@ export interface SyncOptions {
   progress?: (done: number, total: number) => void;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /** Give up after this many failed connection attempts (see RequestOptions.connectAttempts). */
+  connectAttempts?: number;
 }
 
 export interface SyncResult {
@@ -138,6 +140,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
       deadline: options.deadline,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+      ...(options.connectAttempts === undefined ? {} : { connectAttempts: options.connectAttempts }),
       ...extra,
     });
 
