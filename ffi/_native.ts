@@ -46,7 +46,8 @@ export class OutPointer {
   }
 }
 
-// dlfcn.h (glibc, bits/dlfcn.h): RTLD_NOW = 0x2, RTLD_NODELETE = 0x1000. dlsym returns a symbol's address, which
+// dlfcn.h (glibc, bits/dlfcn.h): RTLD_NOW = 0x2, RTLD_NODELETE = 0x1000 (pinLibrary is used on Linux only; macOS's
+// dlfcn.h has RTLD_NOW = 0x2 too, and RTLD_NODELETE = 0x80). dlsym returns a symbol's address, which
 // Deno's own symbol table cannot give.
 const RTLD_NOW = 0x2;
 const RTLD_NODELETE = 0x1000;
@@ -58,15 +59,21 @@ const LIBDL_SYMBOLS = {
 
 let libdl: Deno.DynamicLibrary<typeof LIBDL_SYMBOLS> | undefined;
 
+/** Where dlopen/dlsym live: glibc's libc.so.6 on Linux, libSystem on macOS (dlfcn.h). */
+function openLibdl(): Deno.DynamicLibrary<typeof LIBDL_SYMBOLS> {
+  libdl ??= Deno.dlopen(Deno.build.os === "darwin" ? "/usr/lib/libSystem.B.dylib" : "libc.so.6", LIBDL_SYMBOLS);
+  return libdl;
+}
+
 /**
  * Loads `library` for the life of the process (RTLD_NODELETE). GObject-based libraries such as libsecret register
  * their types once per process; if Deno closed and reopened them (a second module instance, as in a test run), the
  * types would be registered again against unloaded code. Throws with dlerror()'s text when it cannot be loaded.
  */
 export function pinLibrary(library: string): void {
-  libdl ??= Deno.dlopen("libc.so.6", LIBDL_SYMBOLS);
-  if (libdl.symbols.dlopen(cString(library), RTLD_NOW | RTLD_NODELETE) === null) {
-    throw new Error(readCString(libdl.symbols.dlerror()) ?? `dlopen(${library}) failed`);
+  const dl = openLibdl();
+  if (dl.symbols.dlopen(cString(library), RTLD_NOW | RTLD_NODELETE) === null) {
+    throw new Error(readCString(dl.symbols.dlerror()) ?? `dlopen(${library}) failed`);
   }
 }
 
@@ -75,14 +82,14 @@ export function pinLibrary(library: string): void {
  * Used for function pointers that a C API wants as arguments, such as `g_str_hash`.
  */
 export function symbolAddresses(library: string, names: readonly string[]): Map<string, Deno.PointerObject> {
-  libdl ??= Deno.dlopen("libc.so.6", LIBDL_SYMBOLS);
-  const handle = libdl.symbols.dlopen(cString(library), RTLD_NOW);
+  const dl = openLibdl();
+  const handle = dl.symbols.dlopen(cString(library), RTLD_NOW);
   if (handle === null) {
-    throw new Error(`dlopen(${library}) failed: ${readCString(libdl.symbols.dlerror()) ?? "unknown error"}`);
+    throw new Error(`dlopen(${library}) failed: ${readCString(dl.symbols.dlerror()) ?? "unknown error"}`);
   }
   const found = new Map<string, Deno.PointerObject>();
   for (const name of names) {
-    const address = libdl.symbols.dlsym(handle, cString(name));
+    const address = dl.symbols.dlsym(handle, cString(name));
     if (address === null) throw new Error(`dlsym(${library}, ${name}) found nothing`);
     found.set(name, address);
   }

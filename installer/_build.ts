@@ -56,6 +56,8 @@ export function embedOptionsFrom(values: Record<string, unknown>): EmbedOptions 
   if (text("account") !== undefined) options.account = text("account")!;
   if (text("server-url") !== undefined) options.serverUrl = text("server-url")!;
   if (text("allowed-hosts") !== undefined) options.allowedHosts = hostList(text("allowed-hosts"))!;
+  const trusted = values["trusted-app"];
+  if (Array.isArray(trusted) && trusted.length > 0) options.trustedApps = trusted.map(String);
   return options;
 }
 
@@ -169,6 +171,7 @@ export async function embed(options: EmbedOptions): Promise<EmbedResult> {
       account: options.account ?? TOKEN_ACCOUNT,
       ...(options.serverUrl === undefined ? {} : { serverUrl: options.serverUrl }),
       ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+      ...(options.trustedApps === undefined ? {} : { trustedApps: options.trustedApps }),
     };
     if (settings.serverUrl !== undefined && settings.allowedHosts === undefined) {
       settings.allowedHosts = [new URL(settings.serverUrl).host];

@@ -2,7 +2,7 @@
  * `deno task embed`: seals the bootstrap token into src/payload/sealed_token.generated.ts (git-ignored, mode 0600).
  * The token comes from BOOTSTRAP_SECRET_TOKEN, --token-file FILE, or stdin; never from the command line.
  *   deno task embed [--token-file FILE] [--service amrs] [--account BOOTSTRAP_SECRET_TOKEN]
- *                   [--server-url https://...] [--allowed-hosts host[:port],...] [--json]
+ *                   [--server-url https://...] [--allowed-hosts host[:port],...] [--trusted-app PATH]... [--json]
  * Prints the build id and the token's fingerprint, never the token. Exit 2 for a refusal (see docs/RELEASE.md).
  */
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ export const EMBED_OPTIONS = {
   account: { type: "string" },
   "server-url": { type: "string" },
   "allowed-hosts": { type: "string" },
+  "trusted-app": { type: "string", multiple: true },
   json: { type: "boolean" },
 } as const;
 

@@ -196,3 +196,10 @@ Deno.test("the generated module holds only base64 and a fingerprint, never the t
   assert.ok(!text.includes(CANARY));
   assert.match(text, /^\/\/ amrs-bootstrap sealed payload: generated on the build machine\. NEVER COMMIT\./);
 });
+
+Deno.test("the trusted-app list (macOS) is sealed and authenticated with the other settings", async () => {
+  const settings = { service: "amrs", account: "BOOTSTRAP_SECRET_TOKEN", trustedApps: ["/Applications/AMRS.app"] };
+  const { payload } = await sealToken(encode("t0ken"), settings);
+  assert.deepEqual((await openPayload(payload)).header.trustedApps, ["/Applications/AMRS.app"]);
+  await assert.rejects(sealToken(encode("t0ken"), { ...settings, trustedApps: ["AMRS.app"] }), /absolute path/);
+});

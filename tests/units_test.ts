@@ -120,3 +120,13 @@ Deno.test("deno task cli runs with exactly the release permissions (src/permissi
   assert.equal(config.tasks.cli, `deno run ${permissionFlags(DEVELOPMENT_HOSTS).join(" ")} main.ts`);
   assert.deepEqual(permissionFlags(["s.example.com"]).at(-1), "--allow-net=s.example.com");
 });
+
+Deno.test("installer/macos/postinstall is valid sh, runs install as the console user, never fails the pkg", async () => {
+  const path = new URL("../installer/macos/postinstall", import.meta.url).pathname;
+  const syntax = await new Deno.Command("sh", { args: ["-n", path] }).output();
+  assert.ok(syntax.success);
+  const text = await Deno.readTextFile(path);
+  assert.match(text, /launchctl asuser "\$uid" \/usr\/bin\/sudo -u "\$user" "\$APP_BOOTSTRAP" install --silent --log/);
+  assert.doesNotMatch(text, /exit [1-9]/);
+  assert.equal((await Deno.stat(path)).mode! & 0o111, 0o111, "executable");
+});

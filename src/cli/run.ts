@@ -18,6 +18,7 @@ import { VERSION } from "../version.ts";
 import { appendLogLine, asCliError, Output, type Streams } from "./output.ts";
 import type { SecretSource } from "./secret_input.ts";
 import { embeddedPayload, type PayloadSource } from "../payload/embedded.ts";
+import { sealedSettings } from "../token_install.ts";
 import { type ProcessIdentity, processIdentity } from "../user_context.ts";
 
 /** Every command, in the order `--help` lists them. */
@@ -153,7 +154,11 @@ export async function runCli(args: string[], environment: Environment): Promise<
     );
     const positionals = parsed.positionals.slice(1);
     let opened: Keyring | undefined;
-    const open = environment.openKeyring ?? ((c: KeyringChoice) => openKeyring(c));
+    const payload = environment.payload ?? embeddedPayload;
+    const open = environment.openKeyring ?? ((c: KeyringChoice) =>
+      openKeyring(c, Deno.build.os, {
+        trustedApps: async () => (await sealedSettings(payload))?.trustedApps ?? [],
+      }));
     exitCode = (await command.run({
       output,
       service,
@@ -171,7 +176,7 @@ export async function runCli(args: string[], environment: Environment): Promise<
       useService(used) {
         service = used;
       },
-      payload: environment.payload ?? embeddedPayload,
+      payload,
       get identity() {
         return (environment.identity ?? processIdentity)();
       },

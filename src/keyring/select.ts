@@ -1,3 +1,4 @@
+import { openKeychain } from "../../ffi/keychain.ts";
 import { openLibsecret } from "../../ffi/libsecret.ts";
 import { usageError } from "../errors.ts";
 import { BACKEND_NAMES, type BackendName, type Keyring, KeyringError } from "./keyring.ts";
@@ -58,16 +59,27 @@ export function selectBackend(choice: KeyringChoice, os: typeof Deno.build.os = 
   return native;
 }
 
+/** Settings some backends need from the build. */
+export interface BackendSettings {
+  /** macOS: apps trusted to read new items without a prompt (sealed build setting). */
+  trustedApps?: () => Promise<readonly string[]>;
+}
+
 /** Opens the chosen backend. */
-export function openKeyring(choice: KeyringChoice, os: typeof Deno.build.os = Deno.build.os): Keyring {
+export function openKeyring(
+  choice: KeyringChoice,
+  os: typeof Deno.build.os = Deno.build.os,
+  settings: BackendSettings = {},
+): Keyring {
   const backend = selectBackend(choice, os);
   switch (backend) {
     case "secret-service":
       return openLibsecret();
-    case "wincred":
     case "keychain":
-      throw new KeyringError("unavailable", `the '${backend}' backend is not part of this build yet`, {
-        hint: "this build of amrs-bootstrap supports the Linux Secret Service only",
+      return openKeychain(settings.trustedApps === undefined ? {} : { trustedApps: settings.trustedApps });
+    case "wincred":
+      throw new KeyringError("unavailable", "the 'wincred' backend is not part of this build yet", {
+        hint: "this build of amrs-bootstrap supports the Linux Secret Service and the macOS keychain",
       });
   }
 }

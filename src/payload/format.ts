@@ -7,7 +7,8 @@
  * 0            8     magic "AMRSSEAL"
  * 8            1     format version (1)
  * 9            2     header length H
- * 11           H     header: UTF-8 JSON (format, build_id, service, account, created, server_url, allowed_hosts)
+ * 11           H     header: UTF-8 JSON (format, build_id, service, account, created, server_url, allowed_hosts,
+ *                    trusted_apps)
  * 11+H         32    AES-256 key (random per build)
  * 43+H         12    GCM nonce (random 96 bits)
  * 55+H         n+16  ciphertext of the token (n >= 1 bytes) and the 128-bit GCM tag
@@ -44,6 +45,8 @@ export interface BuildSettings {
   serverUrl?: string;
   /** Hosts the binary may talk to (the release bakes them into --allow-net). */
   allowedHosts?: string[];
+  /** macOS: apps (absolute bundle or executable paths) trusted to read the keychain items without a prompt. */
+  trustedApps?: string[];
 }
 
 /** The authenticated header, as opened. */
@@ -184,6 +187,15 @@ function checkSettings(settings: BuildSettings): BuildSettings {
       return host.toLowerCase();
     });
   }
+  if (settings.trustedApps !== undefined && settings.trustedApps.length > 0) {
+    if (settings.trustedApps.length > 16) throw new CliError(ExitCode.Usage, "at most 16 trusted apps");
+    checked.trustedApps = settings.trustedApps.map((path) => {
+      if (!path.startsWith("/") || path.includes("\0") || path.length > 1024) {
+        throw new CliError(ExitCode.Usage, `a trusted app must be an absolute path: '${path}'`, { kind: "usage" });
+      }
+      return path;
+    });
+  }
   return checked;
 }
 
@@ -219,6 +231,7 @@ function encodeHeader(header: PayloadHeader): Record<string, unknown> {
     account: header.account,
     ...(header.serverUrl === undefined ? {} : { server_url: header.serverUrl }),
     ...(header.allowedHosts === undefined ? {} : { allowed_hosts: header.allowedHosts }),
+    ...(header.trustedApps === undefined ? {} : { trusted_apps: header.trustedApps }),
   };
 }
 
@@ -243,6 +256,12 @@ function decodeHeader(raw: unknown): PayloadHeader {
       throw corrupt("header field allowed_hosts");
     }
     header.allowedHosts = r.allowed_hosts;
+  }
+  if (r.trusted_apps !== undefined) {
+    if (!Array.isArray(r.trusted_apps) || !r.trusted_apps.every((h) => typeof h === "string")) {
+      throw corrupt("header field trusted_apps");
+    }
+    header.trustedApps = r.trusted_apps;
   }
   try {
     checkSettings(header);
