@@ -26,4 +26,22 @@ passed=$(printf '%s' "$summary" | sed -n 's/.*| \([0-9]*\) passed.*/\1/p')
 failed=$(printf '%s' "$summary" | sed -n 's/.*| \([0-9]*\) failed.*/\1/p')
 if [ -z "$summary" ] || [ "${passed:-0}" = 0 ] || [ "${failed:-1}" != 0 ]; then status=1; fi
 echo "deno test: ${passed:-0} passed, ${failed:-0} failed"
+
+# The Windows lane (deno.exe under Wine), unless a subset of files was asked for or AMRS_SKIP_WINDOWS=1 (CI never sets
+# it: there the lane must run and pass).
+if [ -n "$paths" ] && [ "${AMRS_SKIP_WINDOWS:-}" != 1 ]; then
+  win_log=$(mktemp "${TMPDIR:-/tmp}/amrs-win.XXXXXX")
+  win_status=0
+  sh scripts/wine_lane.sh test >"$win_log" 2>&1 || win_status=$?
+  cat "$win_log"
+  wline=$(grep -E '^windows lane: [0-9]+ passed, [0-9]+ failed' "$win_log" | tail -n 1 || true)
+  wpassed=$(printf '%s' "$wline" | sed -n 's/^windows lane: \([0-9]*\) passed.*/\1/p')
+  wfailed=$(printf '%s' "$wline" | sed -n 's/.*, \([0-9]*\) failed/\1/p')
+  rm -f "$win_log"
+  [ "$win_status" = 0 ] && [ -n "$wline" ] || status=1
+  passed=$((${passed:-0} + ${wpassed:-0}))
+  failed=$((${failed:-0} + ${wfailed:-0}))
+  [ "$win_status" != 0 ] && [ "${wfailed:-0}" = 0 ] && failed=$((failed + 1))
+fi
+echo "all tests: ${passed:-0} passed, ${failed:-0} failed"
 exit $status

@@ -203,3 +203,28 @@ Deno.test("the trusted-app list (macOS) is sealed and authenticated with the oth
   assert.deepEqual((await openPayload(payload)).header.trustedApps, ["/Applications/AMRS.app"]);
   await assert.rejects(sealToken(encode("t0ken"), { ...settings, trustedApps: ["AMRS.app"] }), /absolute path/);
 });
+
+Deno.test("install (fake keyring): as LocalSystem on Windows, exit 5 (deferred to first run), nothing written", async () => {
+  const keyring = new MemoryKeyring("wincred");
+  const out: string[] = [];
+  const sink = { write: (b: Uint8Array) => (out.push(new TextDecoder().decode(b)), Promise.resolve(b.length)) };
+  const code = await runCli(["install", "--json"], {
+    streams: { stdout: sink, stderr: sink, stdoutIsTerminal: false, stderrIsTerminal: false, noColor: true },
+    stdin: { readable: new ReadableStream({ start: (c) => c.close() }), isTerminal: false },
+    env: () => undefined,
+    openKeyring: () => keyring,
+    payload: async () => await seal("amrs"),
+    identity: () => ({ os: "windows", uid: null, localSystem: true }),
+  });
+  assert.equal(code, 5);
+  assert.match(JSON.parse(out.join("")).error.message, /LocalSystem.*deferred to first run/);
+  assert.deepEqual(keyring.calls, []);
+});
+
+Deno.test("install (fake keyring): no credential store in the logon session (Win32 1312) is exit 5, deferred", async () => {
+  const keyring = new MemoryKeyring("wincred").failOn("get", "no_session");
+  const { code, output } = await install(await seal("amrs"), keyring);
+  assert.equal(code, 5);
+  assert.match(JSON.parse(output).error.message, /no credential store in this logon session.*deferred to first run/);
+  assert.ok(!keyring.calls.some((c) => c.startsWith("set")));
+});

@@ -1,4 +1,5 @@
-import { checkUserContext } from "../user_context.ts";
+import { checkUserContext, deferredForSession } from "../user_context.ts";
+import { KeyringError } from "../keyring/keyring.ts";
 import { openSealed, storeToken } from "../token_install.ts";
 import type { Command } from "./_command.ts";
 
@@ -25,7 +26,13 @@ export const installCommand: Command = {
     }
     touched.push(header.account);
     const store = keyring();
-    const result = await storeToken(store, service, header.account, token, options.force === true);
+    let result;
+    try {
+      result = await storeToken(store, service, header.account, token, options.force === true);
+    } catch (error) {
+      if (error instanceof KeyringError && error.kind === "no_session") throw deferredForSession(error);
+      throw error;
+    }
     outcome.push(result.outcome);
     const document = {
       service,

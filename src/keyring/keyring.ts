@@ -31,6 +31,7 @@ export interface Keyring {
  * - `unavailable`: no keyring to talk to (library missing, no D-Bus session, no Secret Service, wrong OS);
  * - `locked`: the store exists but is locked and cannot be unlocked without a prompt;
  * - `denied`: access refused, or a prompt was dismissed;
+ * - `no_session`: this logon session has no keyring at all (Windows network logon, SSH with key auth);
  * - `timeout`: the keyring did not answer in time;
  * - `too_long`: the value or name exceeds a limit of the store (checked before any native call);
  * - `bad_value`: the value cannot be stored faithfully (e.g. a NUL character for a C-string API);
@@ -40,6 +41,7 @@ export type KeyringErrorKind =
   | "unavailable"
   | "locked"
   | "denied"
+  | "no_session"
   | "timeout"
   | "too_long"
   | "bad_value"
@@ -49,6 +51,7 @@ const EXIT_FOR_KIND: Record<KeyringErrorKind, ExitCode> = {
   unavailable: ExitCode.KeyringUnavailable,
   locked: ExitCode.KeyringUnavailable,
   denied: ExitCode.KeyringUnavailable,
+  no_session: ExitCode.KeyringUnavailable,
   timeout: ExitCode.KeyringUnavailable,
   platform: ExitCode.KeyringUnavailable,
   too_long: ExitCode.Usage,

@@ -1,5 +1,6 @@
 import { openKeychain } from "../../ffi/keychain.ts";
 import { openLibsecret } from "../../ffi/libsecret.ts";
+import { openWincred } from "../../ffi/wincred.ts";
 import { usageError } from "../errors.ts";
 import { BACKEND_NAMES, type BackendName, type Keyring, KeyringError } from "./keyring.ts";
 
@@ -78,8 +79,6 @@ export function openKeyring(
     case "keychain":
       return openKeychain(settings.trustedApps === undefined ? {} : { trustedApps: settings.trustedApps });
     case "wincred":
-      throw new KeyringError("unavailable", "the 'wincred' backend is not part of this build yet", {
-        hint: "this build of amrs-bootstrap supports the Linux Secret Service and the macOS keychain",
-      });
+      return openWincred();
   }
 }
