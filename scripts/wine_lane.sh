@@ -31,7 +31,6 @@ setup_wine() {
   if [ "$use_root" = 0 ]; then
     command -v wine >/dev/null 2>&1 && return 0
     need_root
-    dpkg --add-architecture i386 2>/dev/null || true
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine >&2
     return 0
