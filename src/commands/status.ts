@@ -21,7 +21,12 @@ export const statusCommand: Command = {
       const names = await store.list(service);
       const token = names.includes(TOKEN_ACCOUNT) ? await store.get(service, TOKEN_ACCOUNT) : undefined;
       const state = parseState(names.includes(STATE_ACCOUNT) ? await store.get(service, STATE_ACCOUNT) : undefined);
-      const lastCheck: LastCheck | undefined = await readLastCheck(localDir(), service).catch(() => undefined);
+      let lastCheck: LastCheck | undefined;
+      try {
+        lastCheck = await readLastCheck(localDir(), service);
+      } catch {
+        lastCheck = undefined; // no cache folder (no HOME): nothing was recorded
+      }
       // Fresh as of the last successful contact: a sync that changed something, or a 304 that confirmed the cache.
       const freshAt = Math.max(
         state.lastSync === undefined ? 0 : Date.parse(state.lastSync),

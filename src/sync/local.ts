@@ -4,6 +4,9 @@
  * $XDG_CACHE_HOME or ~/.cache (Linux), ~/Library/Caches (macOS), %LOCALAPPDATA% (Windows), + /amrs-bootstrap.
  */
 
+import { CliError } from "../errors.ts";
+import { ExitCode } from "../exit_codes.ts";
+
 /** Environment variables this module reads (the release allows exactly these, see src/permissions.ts). */
 export const LOCAL_ENV = ["HOME", "XDG_CACHE_HOME", "LOCALAPPDATA"] as const;
 
@@ -13,7 +16,12 @@ export function localDir(env: (name: string) => string | undefined = (n) => Deno
     : env("XDG_CACHE_HOME") ?? (env("HOME") === undefined
       ? undefined
       : `${env("HOME")}/${Deno.build.os === "darwin" ? "Library/Caches" : ".cache"}`);
-  if (base === undefined) throw new Error("no cache folder: HOME (or LOCALAPPDATA) is not set");
+  if (base === undefined) {
+    throw new CliError(ExitCode.Usage, "no cache folder for the sync lock: HOME (LOCALAPPDATA on Windows) is not set", {
+      kind: "usage",
+      hint: "run amrs-bootstrap in a normal user environment, or set HOME",
+    });
+  }
   return `${base}/amrs-bootstrap`;
 }
 
