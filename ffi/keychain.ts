@@ -77,8 +77,6 @@ export const CF_SYMBOLS = {
   CFStringGetTypeID: { parameters: [], result: "usize" },
   // CFBase.h: void CFRelease(CFTypeRef cf)
   CFRelease: { parameters: ["pointer"], result: "void" },
-  // CFNumber.h: const CFBooleanRef kCFBooleanTrue (a data symbol: Deno reads the pointer stored there)
-  kCFBooleanTrue: { type: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Security.framework, by header. The kSec* keys are `const CFStringRef` data symbols (SecItem.h). */
@@ -98,19 +96,43 @@ export const SEC_SYMBOLS = {
   // SecTrustedApplication.h: OSStatus SecTrustedApplicationCreateFromPath(const char *path,
   //   SecTrustedApplicationRef *app)   (path NULL: the calling application)
   SecTrustedApplicationCreateFromPath: { parameters: ["buffer", "buffer"], result: "i32" },
-  // SecItem.h constants
-  kSecClass: { type: "pointer" },
-  kSecClassGenericPassword: { type: "pointer" },
-  kSecAttrService: { type: "pointer" },
-  kSecAttrAccount: { type: "pointer" },
-  kSecAttrAccess: { type: "pointer" }, // macOS only: a SecAccessRef for file-based keychain items
-  kSecValueData: { type: "pointer" },
-  kSecReturnData: { type: "pointer" },
-  kSecReturnAttributes: { type: "pointer" },
-  kSecMatchLimit: { type: "pointer" },
-  kSecMatchLimitOne: { type: "pointer" },
-  kSecMatchLimitAll: { type: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
+
+/**
+ * Data symbols: each is a `const CFStringRef` / `const CFBooleanRef` variable (SecItem.h, CFNumber.h). Their VALUE
+ * (the CF object stored at the symbol) is what the API wants. Deno's `{ type: "pointer" }` statics give the symbol's
+ * ADDRESS instead, so the address comes from dlsym and the stored pointer is read from it (readConstants).
+ */
+export const CF_CONSTANTS = ["kCFBooleanTrue"] as const; // CFNumber.h
+export const SEC_CONSTANTS = [
+  "kSecClass", // SecItem.h: keys and values of item queries
+  "kSecClassGenericPassword",
+  "kSecAttrService",
+  "kSecAttrAccount",
+  "kSecAttrAccess", // macOS only: a SecAccessRef for file-based keychain items
+  "kSecValueData",
+  "kSecReturnData",
+  "kSecReturnAttributes",
+  "kSecMatchLimit",
+  "kSecMatchLimitOne",
+  "kSecMatchLimitAll",
+] as const;
+export type KeychainConstant = typeof CF_CONSTANTS[number] | typeof SEC_CONSTANTS[number];
+
+/** Reads the pointer stored at each data symbol's address (`*(const void **)address`). */
+export function readConstants(
+  addresses: Map<string, Deno.PointerObject>,
+): Record<KeychainConstant, Deno.PointerObject> {
+  const values = {} as Record<KeychainConstant, Deno.PointerObject>;
+  for (const name of [...CF_CONSTANTS, ...SEC_CONSTANTS]) {
+    const address = addresses.get(name);
+    if (address === undefined) throw new Error(`no address for ${name}`);
+    const value = new Deno.UnsafePointerView(address).getPointer(0);
+    if (value === null) throw new Error(`${name} holds NULL`);
+    values[name] = value;
+  }
+  return values;
+}
 
 /**
  * The native side as the binding sees it: both symbol tables, and the addresses of the CFDictionary/CFArray
@@ -120,6 +142,8 @@ export const SEC_SYMBOLS = {
 export interface KeychainNatives {
   cf: Deno.DynamicLibrary<typeof CF_SYMBOLS>["symbols"];
   sec: Deno.DynamicLibrary<typeof SEC_SYMBOLS>["symbols"];
+  /** The CF objects stored in the data symbols (see readConstants). */
+  constants: Record<KeychainConstant, Deno.PointerObject>;
   /** &kCFTypeDictionaryKeyCallBacks, &kCFTypeDictionaryValueCallBacks, &kCFTypeArrayCallBacks (CFDictionary.h, CFArray.h) */
   callbacks: { dictionaryKey: Deno.PointerObject; dictionaryValue: Deno.PointerObject; array: Deno.PointerObject };
 }
@@ -134,8 +158,11 @@ export function loadKeychainNatives(): KeychainNatives {
       "kCFTypeDictionaryKeyCallBacks",
       "kCFTypeDictionaryValueCallBacks",
       "kCFTypeArrayCallBacks",
+      ...CF_CONSTANTS,
     ]);
+    const secAddresses = symbolAddresses(SECURITY_FRAMEWORK, SEC_CONSTANTS);
     loaded = {
+      constants: readConstants(new Map([...callbacks, ...secAddresses])),
       cf: Deno.dlopen(CORE_FOUNDATION, CF_SYMBOLS).symbols,
       sec: Deno.dlopen(SECURITY_FRAMEWORK, SEC_SYMBOLS).symbols,
       callbacks: {
@@ -260,11 +287,11 @@ export class KeychainKeyring implements Keyring {
 
   /** {class: generic password, service[, account]} plus `extra` entries. */
   #query(owned: Owned, service: string, account: string | undefined, extra: [Deno.PointerValue, Deno.PointerValue][]) {
-    const { sec } = this.#n;
+    const k = this.#n.constants;
     return this.#dictionary(owned, [
-      [sec.kSecClass, sec.kSecClassGenericPassword],
-      [sec.kSecAttrService, this.#string(owned, service)],
-      ...(account === undefined ? [] : [[sec.kSecAttrAccount, this.#string(owned, account)] as [
+      [k.kSecClass, k.kSecClassGenericPassword],
+      [k.kSecAttrService, this.#string(owned, service)],
+      ...(account === undefined ? [] : [[k.kSecAttrAccount, this.#string(owned, account)] as [
         Deno.PointerValue,
         Deno.PointerValue,
       ]]),
@@ -310,8 +337,8 @@ export class KeychainKeyring implements Keyring {
     // A lookup of a name that does not exist: "not found" means the keychain answers and is usable.
     this.#scoped((owned) => {
       const query = this.#query(owned, service, "_amrs.probe", [[
-        this.#n.sec.kSecMatchLimit,
-        this.#n.sec.kSecMatchLimitOne,
+        this.#n.constants.kSecMatchLimit,
+        this.#n.constants.kSecMatchLimitOne,
       ]]);
       const status = this.#n.sec.SecItemCopyMatching(query, null);
       if (status !== errSecSuccess && status !== errSecItemNotFound) throw this.#fail(status, "probe");
@@ -324,8 +351,8 @@ export class KeychainKeyring implements Keyring {
     const { sec } = this.#n;
     return this.#scoped((owned) => {
       const query = this.#query(owned, service, account, [
-        [sec.kSecReturnData, this.#n.cf.kCFBooleanTrue],
-        [sec.kSecMatchLimit, sec.kSecMatchLimitOne],
+        [this.#n.constants.kSecReturnData, this.#n.constants.kCFBooleanTrue],
+        [this.#n.constants.kSecMatchLimit, this.#n.constants.kSecMatchLimitOne],
       ]);
       const result = new OutPointer();
       const status = sec.SecItemCopyMatching(query, result.buffer);
@@ -357,15 +384,17 @@ export class KeychainKeyring implements Keyring {
       }
       const access = trusted.length === 0 ? undefined : this.#access(owned, account, trusted);
       const attributes = this.#query(owned, service, account, [
-        [sec.kSecValueData, data],
-        ...(access === undefined ? [] : [[sec.kSecAttrAccess, access] as [Deno.PointerValue, Deno.PointerValue]]),
+        [this.#n.constants.kSecValueData, data],
+        ...(access === undefined
+          ? []
+          : [[this.#n.constants.kSecAttrAccess, access] as [Deno.PointerValue, Deno.PointerValue]]),
       ]);
       const added = sec.SecItemAdd(attributes, null);
       if (added === errSecSuccess) return;
       if (added !== errSecDuplicateItem) throw this.#fail(added, "write");
       // The item exists: update its data in place, keeping its ACL.
       const query = this.#query(owned, service, account, []);
-      const update = this.#dictionary(owned, [[sec.kSecValueData, data]]);
+      const update = this.#dictionary(owned, [[this.#n.constants.kSecValueData, data]]);
       const updated = sec.SecItemUpdate(query, update);
       if (updated !== errSecSuccess) throw this.#fail(updated, "update");
     });
@@ -408,8 +437,8 @@ export class KeychainKeyring implements Keyring {
     const { sec, cf } = this.#n;
     return this.#scoped((owned) => {
       const query = this.#query(owned, service, undefined, [
-        [sec.kSecReturnAttributes, cf.kCFBooleanTrue],
-        [sec.kSecMatchLimit, sec.kSecMatchLimitAll],
+        [this.#n.constants.kSecReturnAttributes, this.#n.constants.kCFBooleanTrue],
+        [this.#n.constants.kSecMatchLimit, this.#n.constants.kSecMatchLimitAll],
       ]);
       const result = new OutPointer();
       const status = sec.SecItemCopyMatching(query, result.buffer);
@@ -423,7 +452,7 @@ export class KeychainKeyring implements Keyring {
         // Values inside the array are borrowed (Get rule): never released here.
         const item = cf.CFArrayGetValueAtIndex(array, BigInt(i));
         if (item === null || cf.CFGetTypeID(item) !== cf.CFDictionaryGetTypeID()) continue;
-        const account = cf.CFDictionaryGetValue(item, sec.kSecAttrAccount);
+        const account = cf.CFDictionaryGetValue(item, this.#n.constants.kSecAttrAccount);
         if (account !== null && cf.CFGetTypeID(account) === cf.CFStringGetTypeID()) {
           const name = this.#readString(account);
           if (name !== "") names.add(name);

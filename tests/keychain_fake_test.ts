@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  CF_CONSTANTS,
   classifyOSStatus,
   errSecAuthFailed,
   errSecDuplicateItem,
@@ -13,6 +14,8 @@ import {
   errSecMissingEntitlement,
   errSecUserCanceled,
   openKeychain,
+  readConstants,
+  SEC_CONSTANTS,
 } from "../ffi/keychain.ts";
 import { KeyringError } from "../src/keyring/keyring.ts";
 import { FakeKeychain } from "./_support/keychain_fake.ts";
@@ -123,4 +126,24 @@ Deno.test("keychain (fake): probe treats 'not found' as a working keychain and a
   fake.failNext("SecItemCopyMatching", errSecInteractionNotAllowed);
   await assert.rejects(keyring.probe("amrs"), (e) => e instanceof KeyringError && e.kind === "locked");
   assert.deepEqual(fake.leaks(), []);
+});
+
+Deno.test("keychain: constants are read from the data symbols' addresses (the pointer stored there, not the address)", () => {
+  // Each "symbol" is a real memory cell holding a handle, as a const CFStringRef variable holds its CFString.
+  const cells = new Map<string, BigUint64Array>();
+  const addresses = new Map<string, Deno.PointerObject>();
+  [...CF_CONSTANTS, ...SEC_CONSTANTS].forEach((name, i) => {
+    const cell = new BigUint64Array([0x5000n + BigInt(i) * 0x10n]);
+    cells.set(name, cell);
+    addresses.set(name, Deno.UnsafePointer.of(cell)!);
+  });
+  const constants = readConstants(addresses);
+  for (const [name, cell] of cells) {
+    const value = BigInt(Deno.UnsafePointer.value(constants[name as keyof typeof constants]));
+    assert.equal(value, cell[0], name);
+    assert.notEqual(value, BigInt(Deno.UnsafePointer.value(addresses.get(name)!)), `${name}: not the address`);
+  }
+  const holdsNull = new Map(addresses);
+  holdsNull.set("kSecClass", Deno.UnsafePointer.of(new BigUint64Array([0n]))!);
+  assert.throws(() => readConstants(holdsNull), /kSecClass holds NULL/);
 });

@@ -65,6 +65,7 @@ export class FakeKeychain implements KeychainNatives {
 
   readonly cf: KeychainNatives["cf"];
   readonly sec: KeychainNatives["sec"];
+  readonly constants: KeychainNatives["constants"];
   readonly callbacks: KeychainNatives["callbacks"];
 
   constructor() {
@@ -75,6 +76,7 @@ export class FakeKeychain implements KeychainNatives {
       array: this.#make("callbacks", "array", false, "&kCFTypeArrayCallBacks"),
     };
     const boolTrue = this.#make("boolean", true, false, "kCFBooleanTrue");
+    this.constants = { ...keys, kCFBooleanTrue: boolTrue } as KeychainNatives["constants"];
     const typeId = (kind: Kind) => () => BigInt(TYPE_IDS[kind]);
     this.cf = {
       CFDictionaryCreate: (allocator, keysBuf, valuesBuf, count, keyCallBacks, valueCallBacks) => {
@@ -159,7 +161,6 @@ export class FakeKeychain implements KeychainNatives {
         this.#expect(found!.released === 0, `CFRelease of ${found!.label} twice`);
         found!.released++;
       },
-      kCFBooleanTrue: boolTrue,
     };
     this.sec = {
       SecItemCopyMatching: (query, result) => this.#copyMatching(query, result),
@@ -192,8 +193,7 @@ export class FakeKeychain implements KeychainNatives {
         this.#write(out, this.#make("trusted", text, true, `trusted ${text}`));
         return errSecSuccess;
       },
-      ...keys,
-    } as KeychainNatives["sec"];
+    };
   }
 
   /** Makes the next calls of `fn` return these statuses, in order. */
