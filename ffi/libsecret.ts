@@ -183,6 +183,7 @@ class Attributes {
 
   /** Frees the table (it owns neither keys nor values); call only after the native call has returned. */
   free(): void {
+    if (poisoned) return;
     this.#natives.glib.g_hash_table_unref(this.table);
     this.#buffers.length = 0;
   }
@@ -218,6 +219,15 @@ const STORE_SCHEMA = new Schema(GENERIC_SCHEMA_NAME, SECRET_SCHEMA_NONE, ["servi
 const MATCH_SCHEMA = new Schema(GENERIC_SCHEMA_NAME, SECRET_SCHEMA_DONT_MATCH_NAME, ["service", "username"]);
 
 let natives: Natives | undefined;
+
+/**
+ * Set when a native call was given up on at its deadline: it may still run on a pool thread and touch attribute
+ * tables, C strings, the secret's buffer or GObjects. From then on this module frees, unrefs and wipes nothing
+ * (a leak, on purpose) and refuses further calls. A given-up call is rare (a prompt nobody sees, a stuck daemon);
+ * the process ends soon after. `abandoned` keeps the JS buffers of the running call reachable.
+ */
+let poisoned = false;
+const abandoned: unknown[] = [];
 
 /** Options for {@link openLibsecret}. */
 export interface LibsecretOptions {
@@ -280,6 +290,10 @@ export class SecretServiceKeyring implements Keyring {
     this.#timeoutMs = timeoutMs;
   }
 
+  #unref(object: Deno.PointerObject): void {
+    if (!poisoned) this.#natives.gobject.g_object_unref(object);
+  }
+
   async probe(service: string): Promise<void> {
     assertEntry(service);
     const alias = cString("default");
@@ -302,7 +316,7 @@ export class SecretServiceKeyring implements Keyring {
           ),
       );
     } finally {
-      this.#natives.gobject.g_object_unref(secretService);
+      this.#unref(secretService);
     }
     if (collection === null) {
       // No default collection yet: the first write creates it, which needs a prompt on most desktops.
@@ -312,7 +326,7 @@ export class SecretServiceKeyring implements Keyring {
     try {
       if (this.#natives.secret.secret_collection_get_locked(collection) !== 0) throw lockedError("probe");
     } finally {
-      this.#natives.gobject.g_object_unref(collection);
+      this.#unref(collection);
     }
   }
 
@@ -362,10 +376,10 @@ export class SecretServiceKeyring implements Keyring {
           for (const duplicate of duplicates) await this.#deleteItem(duplicate);
         }
       } finally {
-        for (const item of items) this.#natives.gobject.g_object_unref(item);
+        for (const item of items) this.#unref(item);
       }
     } finally {
-      wipe(secret);
+      if (!poisoned) wipe(secret);
     }
   }
 
@@ -403,7 +417,7 @@ export class SecretServiceKeyring implements Keyring {
         }
       }
     } finally {
-      for (const item of items) this.#natives.gobject.g_object_unref(item);
+      for (const item of items) this.#unref(item);
     }
     return [...names].sort();
   }
@@ -413,7 +427,7 @@ export class SecretServiceKeyring implements Keyring {
     try {
       if (items.some((item) => this.#natives.secret.secret_item_get_locked(item) !== 0)) throw lockedError(operation);
     } finally {
-      for (const item of items) this.#natives.gobject.g_object_unref(item);
+      for (const item of items) this.#unref(item);
     }
   }
 
@@ -438,7 +452,7 @@ export class SecretServiceKeyring implements Keyring {
         const data = new Deno.UnsafePointerView(node).getPointer(0);
         if (data !== null) items.push(data);
       }
-      this.#natives.glib.g_list_free(list);
+      if (!poisoned) this.#natives.glib.g_list_free(list);
       return items;
     } finally {
       attributes.free();
@@ -480,7 +494,7 @@ export class SecretServiceKeyring implements Keyring {
         (cancellable, error) => this.#natives.secret.secret_item_set_secret_sync(item, value, cancellable, error),
       );
     } finally {
-      this.#natives.secret.secret_value_unref(value);
+      if (!poisoned) this.#natives.secret.secret_value_unref(value);
     }
   }
 
@@ -500,6 +514,7 @@ export class SecretServiceKeyring implements Keyring {
     operation: string,
     run: (cancellable: Deno.PointerValue, error: Uint8Array<ArrayBuffer>) => Promise<T>,
   ): Promise<T> {
+    if (poisoned) throw this.#timeout(operation);
     const { gio, gobject } = this.#natives;
     const cancellable = gio.g_cancellable_new();
     const error = new OutPointer();
@@ -509,7 +524,11 @@ export class SecretServiceKeyring implements Keyring {
       timedOut = true;
       gio.g_cancellable_cancel(cancellable);
     }, this.#timeoutMs);
-    const giveUpTimer = setTimeout(() => giveUp?.(this.#timeout(operation)), this.#timeoutMs + 2_000);
+    const giveUpTimer = setTimeout(() => {
+      abandoned.push(run, error, cancellable);
+      poisoned = true;
+      giveUp?.(this.#timeout(operation));
+    }, this.#timeoutMs + 2_000);
     try {
       const result = await Promise.race([
         run(cancellable, error.buffer),
@@ -587,7 +606,7 @@ export function classifyGError(domain: string, code: number, message: string): [
     if (code === G_IO_ERROR_TIMED_OUT) return ["timeout", "the keyring did not answer; unlock it and try again"];
     // g_bus_get_sync: no DBUS_SESSION_BUS_ADDRESS and no X11 display to autolaunch one.
     if (code === G_IO_ERROR_NOT_FOUND || code === G_IO_ERROR_NOT_SUPPORTED || /autolaunch|D-Bus/i.test(message)) {
-      return ["unavailable", `no D-Bus session bus is reachable; ${NO_SESSION_HINT}`];
+      return ["no_session", `no D-Bus session bus is reachable; ${NO_SESSION_HINT}`];
     }
   }
   if (domain === "g-dbus-error-quark") {
@@ -597,7 +616,7 @@ export function classifyGError(domain: string, code: number, message: string): [
       (code >= G_DBUS_ERROR_SPAWN_FIRST && code <= G_DBUS_ERROR_SPAWN_LAST)
     ) return noService;
     if (code === G_DBUS_ERROR_NO_SERVER || code === G_DBUS_ERROR_DISCONNECTED) {
-      return ["unavailable", `the D-Bus session bus went away; ${NO_SESSION_HINT}`];
+      return ["no_session", `the D-Bus session bus went away; ${NO_SESSION_HINT}`];
     }
     if (code === G_DBUS_ERROR_NO_REPLY || code === G_DBUS_ERROR_TIMEOUT || code === G_DBUS_ERROR_TIMED_OUT) {
       return ["timeout", "the Secret Service did not reply; a prompt may be waiting, or the daemon is stuck"];

@@ -137,6 +137,7 @@ interface Credential {
 /** The Windows Credential Manager. Create it with {@link openWincred}. */
 export class WincredKeyring implements Keyring {
   readonly backend = "wincred" as const;
+  readonly maxValueUnits = CRED_MAX_CREDENTIAL_BLOB_SIZE / 2;
   readonly #n: Natives;
 
   constructor(n: Natives) {

@@ -104,6 +104,8 @@ export async function readToken(source: TokenSource): Promise<Uint8Array<ArrayBu
     ? `is longer than ${MAX_TOKEN_BYTES} bytes`
     : [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
     ? "contains control characters"
+    : [...text].some((c) => c.charCodeAt(0) > 0x7e)
+    ? "is not printable ASCII (it travels in an HTTP Authorization header)"
     : text.trim() !== text
     ? "has leading or trailing whitespace"
     : undefined;

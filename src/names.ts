@@ -16,7 +16,7 @@ export const RESERVED_PREFIX = "_amrs.";
  * `service/account` form use them as separators; spaces and control characters because names travel into
  * environment variable names and log lines.
  */
-const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
+export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
 /** Service names: the same alphabet, 1 to 64 characters, and may start with a digit. */
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 

@@ -1,4 +1,4 @@
-import { RESERVED_PREFIX } from "./names.ts";
+import { RESERVED_PREFIX, SECRET_NAME } from "./names.ts";
 
 /** The keyring entry where the tool keeps its sync state (written last by `sync`, read by `status`). */
 export const STATE_ACCOUNT = `${RESERVED_PREFIX}state`;
@@ -21,6 +21,8 @@ export interface SyncState {
   enrolled?: boolean;
   /** The device id sent at enrollment. */
   deviceId?: string;
+  /** When the names do not fit one entry: how many `_amrs.state.<B>.<j>` buckets hold them (sync/state_store.ts). */
+  buckets?: number;
 }
 
 /** Parses the state entry; a damaged one reads as empty (the next sync rewrites it), never as an error. */
@@ -36,7 +38,14 @@ export function parseState(text: string | undefined): SyncState {
     }
     if (typeof record.server === "string") state.server = record.server;
     if (typeof record.etag === "string") state.etag = record.etag;
-    if (Array.isArray(record.names)) state.names = record.names.filter((n): n is string => typeof n === "string");
+    // Only names a sync could have written: a damaged entry never makes sync delete tool state or fail on "".
+    if (Array.isArray(record.names)) {
+      state.names = record.names.filter((n): n is string => typeof n === "string" && SECRET_NAME.test(n));
+    }
+    if (
+      typeof record.buckets === "number" && Number.isInteger(record.buckets) && record.buckets >= 2 &&
+      record.buckets <= 4096
+    ) state.buckets = record.buckets;
     if (typeof record.enrolled === "boolean") state.enrolled = record.enrolled;
     if (typeof record.device_id === "string") state.deviceId = record.device_id;
     return state;

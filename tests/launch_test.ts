@@ -181,3 +181,11 @@ Deno.test("launch: ten launchers at once all start the app; their syncs never ov
     }
   });
 });
+
+Deno.test("launch: whatever breaks the sync (here: no server configured), the app still starts", async () => {
+  await withServer(async (_server, service) => {
+    const result = await cli(["launch", "--service", service, "--", "sh", "-c", "exit 3"]);
+    assert.equal(result.code, 3, "the app's own exit code");
+    assert.match(result.stderr, /sync failed \(no secrets server configured\); starting on the cached secrets/);
+  });
+});

@@ -188,6 +188,14 @@ Deno.test("checkServerUrl(): https only (http for loopback), no credentials, que
   ) {
     assert.throws(() => checkServerUrl(bad), bad);
   }
+  // A URL with credentials is never echoed into an error (or a log line).
+  assert.throws(
+    () => checkServerUrl("https://user:hunter2@s.example.com"),
+    (e) => !(e as Error).message.includes("hunter2"),
+  );
+  for (const bad of ["http://u:hunter2@s.example.com"]) {
+    assert.throws(() => checkServerUrl(bad), (e) => !(e as Error).message.includes("hunter2"));
+  }
 });
 
 Deno.test("the generated module holds only base64 and a fingerprint, never the token", async () => {

@@ -134,6 +134,7 @@ Deno.test("embed refuses a missing, empty, whitespace-padded or doubly given tok
       [{ stdin: "", unsetEnv: ["BOOTSTRAP_SECRET_TOKEN"] }, /the bootstrap token is empty/],
       [{ stdin: " padded ", unsetEnv: ["BOOTSTRAP_SECRET_TOKEN"] }, /leading or trailing whitespace/],
       [{ stdin: "a\tb", unsetEnv: ["BOOTSTRAP_SECRET_TOKEN"] }, /control characters/],
+      [{ stdin: "tökén", unsetEnv: ["BOOTSTRAP_SECRET_TOKEN"] }, /not printable ASCII/],
       [{ stdin: "x".repeat(9000), unsetEnv: ["BOOTSTRAP_SECRET_TOKEN"] }, /longer than 8192 bytes/],
     ];
     for (const [options, message] of cases) {

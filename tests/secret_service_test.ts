@@ -115,8 +115,8 @@ Deno.test("a missing libsecret is 'unavailable' (exit 3) with the install comman
 Deno.test("GError classification: each documented case maps to its kind", () => {
   const cases: [string, number, string, string][] = [
     ["secret-error", 2, "Cannot create an item in a locked collection", "locked"],
-    ["g-io-error-quark", 0, "Cannot autolaunch D-Bus without X11 $DISPLAY", "unavailable"],
-    ["g-io-error-quark", 1, "Could not connect: No such file or directory", "unavailable"],
+    ["g-io-error-quark", 0, "Cannot autolaunch D-Bus without X11 $DISPLAY", "no_session"],
+    ["g-io-error-quark", 1, "Could not connect: No such file or directory", "no_session"],
     ["g-io-error-quark", 19, "Operation was cancelled", "denied"],
     ["g-dbus-error-quark", 2, "The name org.freedesktop.secrets was not provided", "unavailable"],
     ["g-dbus-error-quark", 9, "Access denied", "denied"],

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { openLibsecret } from "../ffi/libsecret.ts";
 import type { Keyring } from "../src/keyring/keyring.ts";
 import { DEVICE_CREDENTIAL_ACCOUNT, STATE_ACCOUNT } from "../src/state.ts";
-import { sync } from "../src/sync/sync.ts";
+import { sync, validateDocument } from "../src/sync/sync.ts";
+import { MemoryKeyring } from "../src/keyring/memory.ts";
+import { CliError } from "../src/errors.ts";
 import { backoffMs, retryAfterMs } from "../src/sync/http.ts";
 import { ReferenceServer } from "../server/reference_server.ts";
 import { cli } from "./_support/cli.ts";
@@ -268,4 +270,40 @@ Deno.test("sync: Retry-After parsing and the backoff bound", () => {
     assert.equal(backoffMs(attempt, () => 0), 0);
   }
   assert.ok(backoffMs(1, () => 0.999) < 500 && backoffMs(1, () => 0.999) >= 499);
+});
+
+Deno.test("sync (fake keyring with Windows' 1280-character limit): the state is split into buckets and still owns all", async () => {
+  const many = Object.fromEntries(
+    Array.from({ length: 300 }, (_, i) => [`SECRET_NAME_${String(i).padStart(4, "0")}`, `v${i}`]),
+  );
+  const server = new ReferenceServer({ bootstrapTokens: [TOKEN], secrets: many });
+  try {
+    const keyring = new MemoryKeyring("wincred", 1280);
+    await keyring.set("amrs", "BOOTSTRAP_SECRET_TOKEN", TOKEN);
+    const run = () => sync({ keyring, service: "amrs", serverUrl: server.url, deadline: Date.now() + 5000 });
+    assert.equal((await run()).written.length, 300);
+    const entries = await keyring.list("amrs");
+    const buckets = entries.filter((n) => /^_amrs\.state\.\d+\.\d+$/.test(n));
+    assert.ok(buckets.length >= 8, `state spread over ${buckets.length} buckets`);
+    for (const name of entries) assert.ok((await keyring.get("amrs", name))!.length <= 1280, name);
+    assert.equal((await run()).notModified, true);
+    // Dropping names still deletes them: ownership survived the split.
+    const fewer = Object.fromEntries(Object.entries(many).slice(0, 10));
+    server.setSecrets(fewer);
+    const result = await run();
+    assert.equal(result.deleted.length, 290);
+    const left = (await keyring.list("amrs")).filter((n) => !n.startsWith("_amrs.") && n !== "BOOTSTRAP_SECRET_TOKEN");
+    assert.deepEqual(left, Object.keys(fewer).sort());
+    assert.deepEqual((await keyring.list("amrs")).filter((n) => /^_amrs\.state\.\d/.test(n)), [], "back to one entry");
+    // A value too large for the store rejects the whole document before anything is written (exit 8).
+    server.setSecrets({ ...fewer, HUGE: "x".repeat(1281), [Object.keys(fewer)[0]!]: "changed" });
+    await assert.rejects(run(), (e) => e instanceof CliError && e.exitCode === 8);
+    assert.equal(await keyring.get("amrs", Object.keys(fewer)[0]!), "v0");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sync: names that differ only by case are refused (they collide on Windows), nothing written", () => {
+  assert.throws(() => validateDocument({ secrets: { API_KEY: "a", Api_Key: "b" } }), /differ only by case/);
 });

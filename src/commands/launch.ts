@@ -52,10 +52,12 @@ export const launchCommand: Command = {
           context.outcome.push(result.notModified ? "not-modified" : "updated");
         }
       } catch (error) {
-        if (!(error instanceof CliError) || error.exitCode === ExitCode.Usage) throw error;
-        // Offline, slow, rejected or a protocol problem: the app starts on what is cached; status shows staleness.
-        context.outcome.push(`sync-failed-${error.exitCode}`);
-        await output.notice(`amrs-bootstrap: sync failed (${error.message}); starting on the cached secrets`);
+        // Whatever went wrong with the sync (offline, slow, rejected, a bad document, a keyring hiccup, a bug), the
+        // app starts on what is cached: the notice and `status` show it. The launcher never keeps the app down.
+        const code = error instanceof CliError ? error.exitCode : ExitCode.Internal;
+        const text = error instanceof CliError ? error.message : "internal error";
+        context.outcome.push(`sync-failed-${code}`);
+        await output.notice(`amrs-bootstrap: sync failed (${text}); starting on the cached secrets`);
       }
     }
 

@@ -11,6 +11,8 @@ export type BackendName = typeof BACKEND_NAMES[number];
  */
 export interface Keyring {
   readonly backend: BackendName;
+  /** The most UTF-16 code units one value may have, when the store has a limit (Windows: 1280). */
+  readonly maxValueUnits?: number | undefined;
   /**
    * Checks that the store answers and is unlocked, without prompting; throws a KeyringError (`unavailable`,
    * `locked`, ...) with the fix otherwise. `status` uses it, so a locked keyring never looks like an empty one.

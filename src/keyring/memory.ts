@@ -14,8 +14,12 @@ export class MemoryKeyring implements Keyring {
   readonly calls: string[] = [];
   #faults = new Map<KeyringOperation, KeyringErrorKind>();
 
-  constructor(backend: BackendName = "secret-service") {
+  readonly maxValueUnits: number | undefined;
+
+  /** `maxValueUnits` imitates a store with a value size limit (Windows: 1280). */
+  constructor(backend: BackendName = "secret-service", maxValueUnits?: number) {
     this.backend = backend;
+    this.maxValueUnits = maxValueUnits;
   }
 
   /** Makes every later `operation` fail with a KeyringError of `kind` (until `clearFaults`). */
@@ -49,6 +53,9 @@ export class MemoryKeyring implements Keyring {
   // deno-lint-ignore require-await
   async set(service: string, account: string, value: string): Promise<void> {
     this.#enter("set", service, account);
+    if (this.maxValueUnits !== undefined && value.length > this.maxValueUnits) {
+      throw new KeyringError("too_long", `value longer than ${this.maxValueUnits}`);
+    }
     this.entries.set(`${service}\0${account}`, value);
   }
 

@@ -205,16 +205,20 @@ export function checkServerUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new CliError(ExitCode.Usage, `invalid server URL '${text}'`, { kind: "usage" });
+    throw new CliError(ExitCode.Usage, "invalid server URL", { kind: "usage" });
+  }
+  // Checked first, and the URL is never echoed: it could carry user:password.
+  if (url.username !== "" || url.password !== "") {
+    throw new CliError(ExitCode.Usage, "the server URL must not carry credentials (user:password@)", { kind: "usage" });
   }
   const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new CliError(ExitCode.Usage, `the server URL must use https (http only for loopback): '${text}'`, {
+    throw new CliError(ExitCode.Usage, `the server URL must use https (http only for loopback): ${url.origin}`, {
       kind: "usage",
     });
   }
-  if (url.username !== "" || url.password !== "" || url.hash !== "" || url.search !== "") {
-    throw new CliError(ExitCode.Usage, "the server URL must not carry credentials, a query or a fragment", {
+  if (url.hash !== "" || url.search !== "") {
+    throw new CliError(ExitCode.Usage, "the server URL must not carry a query or a fragment", {
       kind: "usage",
     });
   }

@@ -175,7 +175,8 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
     }
     if (status === 429 || status === 503) {
       await response.body?.cancel();
-      const wait = retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(attempt);
+      // Retry-After as asked, but never a tight loop: at least the base backoff step (Retry-After: 0 is common).
+      const wait = Math.max(BACKOFF_BASE_MS, retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(attempt));
       lastProblem = `HTTP ${status}, busy`;
       if (Date.now() + wait > options.deadline) {
         throw unreachable(`the secrets server is busy (HTTP ${status}) and asked to retry after the deadline`);
@@ -205,7 +206,18 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
       await response.body?.cancel();
       throw protocolError(`unexpected HTTP ${status} from ${url.pathname}`);
     }
-    const text = await readBounded(response);
+    let text: string;
+    try {
+      text = await readBounded(response);
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      // The body stalled past the deadline, or the connection dropped mid-body: retry while time remains.
+      lastProblem = error instanceof DOMException && error.name === "TimeoutError"
+        ? "timed out reading the answer"
+        : "the connection dropped while reading the answer";
+      await sleep(Math.min(backoffMs(attempt), Math.max(0, options.deadline - Date.now())));
+      continue;
+    }
     try {
       return { status, etag: response.headers.get("etag"), body: JSON.parse(text) };
     } catch {

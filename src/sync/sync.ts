@@ -6,8 +6,9 @@
  *   written and read back (rotation goes through `_amrs.device.next`);
  * - the set of names this tool owns is widened in the state entry BEFORE new names are written, so a name written
  *   by a killed run is still known (and deleted) when the server later drops it;
- * - the final state entry (ETag, names, time) is written last, so a killed run is simply redone: the next run
- *   sends no stale If-None-Match and converges.
+ * - that widened state carries no ETag, and the final state entry (ETag, names, time) is written last, so a
+ *   killed run is simply redone: the next run sends no stale If-None-Match and converges;
+ * - the device id is kept before enrolling, and "no enrollment" right after the server says so.
  * A no-change sync (HTTP 304) writes nothing at all.
  */
 import { CliError } from "../errors.ts";
@@ -15,7 +16,8 @@ import { ExitCode } from "../exit_codes.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { isToolEntry, RESERVED_PREFIX, TOKEN_ACCOUNT, validateSecretName } from "../names.ts";
 import { MAX_VALUE_BYTES } from "../cli/secret_input.ts";
-import { DEVICE_CREDENTIAL_ACCOUNT, parseState, STATE_ACCOUNT, type SyncState } from "../state.ts";
+import { DEVICE_CREDENTIAL_ACCOUNT, STATE_ACCOUNT, type SyncState } from "../state.ts";
+import { readSyncState, writeSyncState } from "./state_store.ts";
 import { VERSION } from "../version.ts";
 import { CredentialRejected, protocolError, request } from "./http.ts";
 
@@ -60,7 +62,10 @@ export function tokenMissing(): CliError {
 }
 
 /** Checks a secrets document before anything is written: every name and value, or nothing. */
-export function validateDocument(body: unknown): { secrets: Map<string, string>; rotateToken?: string } {
+export function validateDocument(
+  body: unknown,
+  maxValueUnits?: number,
+): { secrets: Map<string, string>; rotateToken?: string } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw protocolError("the document is not an object");
   }
@@ -71,6 +76,7 @@ export function validateDocument(body: unknown): { secrets: Map<string, string>;
   const entries = Object.entries(secrets as Record<string, unknown>);
   if (entries.length > MAX_SECRETS) throw protocolError(`more than ${MAX_SECRETS} secrets`);
   const checked = new Map<string, string>();
+  const folded = new Set<string>();
   for (const [name, value] of entries) {
     try {
       validateSecretName(name);
@@ -80,9 +86,16 @@ export function validateDocument(body: unknown): { secrets: Map<string, string>;
     if (isToolEntry(name)) throw protocolError(`the server sent the reserved name ${name}`);
     if (typeof value !== "string") throw protocolError(`the value of ${name} is not a string`);
     if (value.includes("\0")) throw protocolError(`the value of ${name} contains a NUL character`);
-    if (new TextEncoder().encode(value).length > MAX_VALUE_BYTES) {
+    // UTF-8 is at most 3 bytes per UTF-16 unit: only long values need the exact count.
+    if (value.length * 3 > MAX_VALUE_BYTES && new TextEncoder().encode(value).length > MAX_VALUE_BYTES) {
       throw protocolError(`the value of ${name} is too large`);
     }
+    if (maxValueUnits !== undefined && value.length > maxValueUnits) {
+      throw protocolError(`the value of ${name} is larger than this keyring stores (${maxValueUnits} characters)`);
+    }
+    // Windows target names are case-insensitive: two names differing only by case would overwrite each other.
+    if (folded.has(name.toLowerCase())) throw protocolError(`two secret names differ only by case (${name})`);
+    folded.add(name.toLowerCase());
     checked.set(name, value);
   }
   if (rotateToken !== undefined && (typeof rotateToken !== "string" || !/^[\x21-\x7e]{8,4096}$/.test(rotateToken))) {
@@ -147,9 +160,8 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   const names = new Set(await keyring.list(service));
   const token = names.has(TOKEN_ACCOUNT) ? await keyring.get(service, TOKEN_ACCOUNT) : undefined;
   if (token === undefined) throw tokenMissing();
-  const state: SyncState = parseState(
-    names.has(STATE_ACCOUNT) ? await keyring.get(service, STATE_ACCOUNT) : undefined,
-  );
+  const state: SyncState = await readSyncState(keyring, service, names);
+  const saveState = (next: SyncState) => writeSyncState(keyring, next, names, write, remove);
 
   // Finish a rotation that a killed run left half done: the new credential was written and read back.
   let device = names.has(DEVICE_CREDENTIAL_ACCOUNT) ? await keyring.get(service, DEVICE_CREDENTIAL_ACCOUNT) : undefined;
@@ -166,7 +178,11 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   // Enroll once: exchange the bootstrap token for a per-device credential, where the server supports it.
   let credential = device ?? (state.enrolled === false ? token : undefined);
   if (credential === undefined) {
-    state.deviceId ??= newDeviceId();
+    if (state.deviceId === undefined) {
+      // Kept before asking, so a run killed after the server enrolled us asks again with the same id.
+      state.deviceId = newDeviceId();
+      await saveState(state);
+    }
     const enrolled = await http("POST", "/v1/enroll", token, {
       json: {
         device_id: state.deviceId,
@@ -178,6 +194,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     if (enrolled.status === 404) {
       credential = token;
       state.enrolled = false;
+      await saveState(state); // before anything else, so a rotation of the token itself goes to the right entry
     } else {
       const deviceToken = (enrolled.body as Record<string, unknown> | undefined)?.device_token;
       if (typeof deviceToken !== "string" || !/^[\x21-\x7e]{8,4096}$/.test(deviceToken)) {
@@ -201,7 +218,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     if (error instanceof CredentialRejected && (error.purge || options.purgeOnRevoke === true)) {
       for (const name of owned) await remove(name);
       await remove(DEVICE_CREDENTIAL_ACCOUNT);
-      await remove(STATE_ACCOUNT);
+      for (const name of names) if (name.startsWith(STATE_ACCOUNT)) await remove(name);
     }
     throw error;
   }
@@ -211,7 +228,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     return result;
   }
   if (answer.status === 404) throw protocolError("the server has no /v1/secrets");
-  const document = validateDocument(answer.body);
+  const document = validateDocument(answer.body, keyring.maxValueUnits);
 
   // Rotation: the new credential is written and read back before the old one is replaced.
   if (document.rotateToken !== undefined) {
@@ -221,45 +238,34 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     result.rotated = true;
   }
 
-  // Widen the owned set first, so a name written below is never orphaned by a kill.
+  // Before the first secret is written: widen the owned set (a name written below is never orphaned by a kill) and
+  // drop the ETag (a killed run must not later be answered 304 for a half-applied document).
   const incoming = [...document.secrets.keys()].sort();
   const widened = [...new Set([...owned, ...incoming])].sort();
-  const base = state;
-  if (widened.length !== owned.size || state.names === undefined) {
-    await write(STATE_ACCOUNT, serializeState({ ...base, names: widened }));
+  const base: SyncState = { ...state };
+  delete base.etag;
+  const toWrite: string[] = [];
+  for (const name of incoming) {
+    if (!names.has(name) || await keyring.get(service, name) !== document.secrets.get(name)) toWrite.push(name);
+  }
+  const toDelete = [...owned].filter((name) => !document.secrets.has(name));
+  if (toWrite.length > 0 || toDelete.length > 0 || widened.length !== owned.size || state.names === undefined) {
+    await saveState({ ...base, names: widened });
   }
 
   let done = 0;
-  for (const name of incoming) {
-    const value = document.secrets.get(name)!;
-    if (!names.has(name) || await keyring.get(service, name) !== value) {
-      await write(name, value);
-      result.written.push(name);
-    }
-    options.progress?.(++done, incoming.length);
+  for (const name of toWrite) {
+    await write(name, document.secrets.get(name)!);
+    result.written.push(name);
+    options.progress?.(++done, toWrite.length);
   }
-  for (const name of owned) {
-    if (!document.secrets.has(name)) {
-      await remove(name);
-      result.deleted.push(name);
-    }
+  for (const name of toDelete) {
+    await remove(name);
+    result.deleted.push(name);
   }
   const final: SyncState = { ...base, names: incoming, lastSync: new Date().toISOString(), server: options.serverUrl };
-  if (answer.etag === null) delete final.etag;
-  else final.etag = answer.etag;
-  await write(STATE_ACCOUNT, serializeState(final));
+  if (answer.etag !== null) final.etag = answer.etag;
+  await saveState(final);
   result.secrets = incoming.length;
   return result;
-}
-
-/** The state entry's JSON (snake_case; parseState reads it back). */
-export function serializeState(state: SyncState): string {
-  return JSON.stringify({
-    ...(state.lastSync === undefined ? {} : { last_sync: state.lastSync }),
-    ...(state.server === undefined ? {} : { server: state.server }),
-    ...(state.etag === undefined ? {} : { etag: state.etag }),
-    ...(state.enrolled === undefined ? {} : { enrolled: state.enrolled }),
-    ...(state.deviceId === undefined ? {} : { device_id: state.deviceId }),
-    names: state.names ?? [],
-  });
 }
