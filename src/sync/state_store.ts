@@ -6,7 +6,7 @@
  * points at buckets of another layout, and a name is always in the same bucket for a given B. With that, a kill at
  * any point leaves a head whose buckets hold every name this tool may still own (docs/PROTOCOL.md, sync.ts).
  */
-import { type Keyring } from "../keyring/keyring.ts";
+import type { Keyring } from "../keyring/keyring.ts";
 import { parseState, STATE_ACCOUNT, type SyncState } from "../state.ts";
 import { protocolError } from "./http.ts";
 
