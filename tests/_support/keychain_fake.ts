@@ -6,7 +6,13 @@
  * once and never used after release. It says nothing about Apple's real behaviour.
  */
 import type { KeychainNatives } from "../../ffi/keychain.ts";
-import { errSecDuplicateItem, errSecItemNotFound, errSecSuccess, kCFStringEncodingUTF8 } from "../../ffi/keychain.ts";
+import {
+  errSecDuplicateItem,
+  errSecItemNotFound,
+  errSecSuccess,
+  kCFStringEncodingUTF8,
+  SEC_CONSTANTS,
+} from "../../ffi/keychain.ts";
 
 type Kind = "string" | "data" | "dictionary" | "array" | "boolean" | "key" | "callbacks" | "trusted" | "access";
 
@@ -41,19 +47,8 @@ const TYPE_IDS: Record<Kind, number> = {
   access: 41,
 };
 
-const SEC_KEYS = [
-  "kSecClass",
-  "kSecClassGenericPassword",
-  "kSecAttrService",
-  "kSecAttrAccount",
-  "kSecAttrAccess",
-  "kSecValueData",
-  "kSecReturnData",
-  "kSecReturnAttributes",
-  "kSecMatchLimit",
-  "kSecMatchLimitOne",
-  "kSecMatchLimitAll",
-] as const;
+/** The kSec* constants the binding reads: the same list, so the fake cannot drift from it. */
+const SEC_KEYS = SEC_CONSTANTS;
 
 export class FakeKeychain implements KeychainNatives {
   readonly items: FakeItem[] = [];
