@@ -107,6 +107,7 @@ async function readBounded(response: Response): Promise<string> {
   for (const chunk of chunks) {
     all.set(chunk, at);
     at += chunk.length;
+    chunk.fill(0); // the secrets document: no copies left behind
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(all);
