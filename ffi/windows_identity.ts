@@ -3,6 +3,8 @@
  * Intune or SCCM run as LocalSystem: a credential written there lands in SYSTEM's store, not the user's.
  */
 
+import { OutPointer } from "./_native.ts";
+
 const ADVAPI32 = {
   // processthreadsapi.h: BOOL OpenProcessToken(HANDLE ProcessHandle, DWORD DesiredAccess, PHANDLE TokenHandle)
   OpenProcessToken: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
@@ -28,11 +30,9 @@ const WIN_LOCAL_SYSTEM_SID = 22; // winnt.h: WELL_KNOWN_SID_TYPE.WinLocalSystemS
 export function isLocalSystem(): boolean {
   const advapi32 = Deno.dlopen("advapi32.dll", ADVAPI32).symbols;
   const kernel32 = Deno.dlopen("kernel32.dll", KERNEL32).symbols;
-  const handleCell = new BigUint64Array(1);
-  if (advapi32.OpenProcessToken(kernel32.GetCurrentProcess(), TOKEN_QUERY, new Uint8Array(handleCell.buffer)) === 0) {
-    return false;
-  }
-  const token = Deno.UnsafePointer.create(handleCell[0]!);
+  const handle = new OutPointer();
+  if (advapi32.OpenProcessToken(kernel32.GetCurrentProcess(), TOKEN_QUERY, handle.buffer) === 0) return false;
+  const token = handle.pointer;
   try {
     // TOKEN_USER (winnt.h) = SID_AND_ATTRIBUTES { PSID Sid @0; DWORD Attributes @8 }, followed by the SID itself.
     const buffer = new Uint8Array(256);

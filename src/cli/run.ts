@@ -155,9 +155,11 @@ export async function runCli(args: string[], environment: Environment): Promise<
     const positionals = parsed.positionals.slice(1);
     let opened: Keyring | undefined;
     const payload = environment.payload ?? embeddedPayload;
+    let trusted: Promise<readonly string[]> | undefined;
     const open = environment.openKeyring ?? ((c: KeyringChoice) =>
       openKeyring(c, Deno.build.os, {
-        trustedApps: async () => (await sealedSettings(payload))?.trustedApps ?? [],
+        // Opened once per run, not once per keychain write (a sync writes every secret).
+        trustedApps: () => trusted ??= sealedSettings(payload).then((settings) => settings?.trustedApps ?? []),
       }));
     exitCode = (await command.run({
       output,

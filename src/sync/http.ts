@@ -130,6 +130,8 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
   let redirects = 0;
   let lastProblem = "no attempt was made";
   let connectFailures = 0;
+  /** One backoff step, never past the deadline. */
+  const backOff = (attempt: number) => sleep(Math.min(backoffMs(attempt), Math.max(0, options.deadline - Date.now())));
   for (let attempt = 0;; attempt++) {
     const remaining = options.deadline - Date.now();
     if (remaining <= 0) throw unreachable(`the secrets server did not answer in time (${lastProblem})`);
@@ -157,7 +159,7 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
       if (++connectFailures >= (options.connectAttempts ?? Infinity)) {
         throw unreachable(`the secrets server is unreachable (${lastProblem})`);
       }
-      await sleep(Math.min(backoffMs(attempt), Math.max(0, options.deadline - Date.now())));
+      await backOff(attempt);
       continue;
     }
     const { status } = response;
@@ -188,7 +190,7 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
     if (status >= 500) {
       await response.body?.cancel();
       lastProblem = `HTTP ${status}`;
-      await sleep(Math.min(backoffMs(attempt), Math.max(0, options.deadline - Date.now())));
+      await backOff(attempt);
       continue;
     }
     if (status === 401 || status === 403) {
@@ -216,7 +218,7 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
       lastProblem = error instanceof DOMException && error.name === "TimeoutError"
         ? "timed out reading the answer"
         : "the connection dropped while reading the answer";
-      await sleep(Math.min(backoffMs(attempt), Math.max(0, options.deadline - Date.now())));
+      await backOff(attempt);
       continue;
     }
     try {
